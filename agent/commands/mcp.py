@@ -1,0 +1,59 @@
+"""`finops mcp`: serve the tools over MCP (stdio for Claude Desktop and friends, or streamable HTTP)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from agent.commands._common import json_option, note, settings
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Diagnostics go to stderr only: on stdio, stdout is the protocol."""
+    import logging
+    import sys
+
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if verbose else logging.WARNING,
+        format="finops-mcp %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+@click.command(name="mcp")
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="HTTP port.")
+@click.option(
+    "--allowed-host", "allowed_hosts", multiple=True,
+    help="Extra Host name accepted over HTTP (e.g. the name clients use for a non-loopback bind).",
+)
+@click.option("--no-demo", is_flag=True, help="Do not load the demo org when no data is loaded.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each tool call on stderr.")
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context, transport: str, host: str, port: int, allowed_hosts: tuple[str, ...], no_demo: bool,
+    verbose: bool, as_json: bool,
+) -> None:
+    """Serve every finops tool over MCP. Read-only; --host other than loopback needs FINOPS_MCP_TOKEN."""
+    from agent.commands._common import ensure_data
+    from mcp_server import http
+    from mcp_server.server import build_server
+
+    _configure_logging(verbose)
+    token = os.environ.get(http.TOKEN_ENV) or None
+    if transport == "http":
+        http.check_bind(host, token)  # refuse before any work
+    cfg = settings(ctx)
+    tctx = cfg.tool_context()
+    if not no_demo:
+        ensure_data(tctx, quiet=False)
+    server = build_server(tctx, ask_settings=cfg)
+    if transport == "stdio":
+        server.run("stdio")
+        return
+    note(f"finops MCP server on http://{host}:{port}{http.MCP_PATH} (Ctrl-C to stop)")
+    http.serve(server, host=host, port=port, token=token, allowed_hosts=list(allowed_hosts))
