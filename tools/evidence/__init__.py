@@ -142,32 +142,30 @@ def collect(
     statuses: list[SourceStatus] = []
     ct_dir = cloudtrail_dir if cloudtrail_dir is not None else ctx.cloudtrail_dir
     if ct_dir is not None:
-        from tools.evidence import cloudtrail
+        from tools.evidence.cloudtrail import read_log_files
 
-        found, status = cloudtrail.read_log_files(
+        found, status = read_log_files(
             ct_dir, start, end, accounts=accounts, regions=regions, session=aws_session
         )
         items += found
         statuses.append(status)
     if cloudtrail_api:
-        from tools.evidence import cloudtrail
+        from tools.evidence.cloudtrail import lookup_events
 
-        found, status = cloudtrail.lookup_events(
-            start, end, services=services, regions=regions, session=aws_session
-        )
+        found, status = lookup_events(start, end, services=services, regions=regions, session=aws_session)
         items += [i for i in found if not accounts or i.account_id in (None, *accounts)]
         statuses.append(status)
     repo = git_repo if git_repo is not None else ctx.git_repo
     if repo is not None:
-        from tools.evidence import git
+        from tools.evidence.git import commits_in_window
 
-        found, status = git.commits_in_window(Path(repo), start, end)
+        found, status = commits_in_window(Path(repo), start, end)
         items += found
         statuses.append(status)
     if github_repo:
-        from tools.evidence import github
+        from tools.evidence.github import collect_github
 
-        found, status = github.collect_github(
+        found, status = collect_github(
             ctx, github_repo, start, end, token=github_token, base_url=github_base_url
         )
         items += found
