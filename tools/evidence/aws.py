@@ -59,6 +59,17 @@ def _refuse_writes(model: Any = None, **_: Any) -> None:
         )
 
 
+_LOADER: Any = None
+
+
+def _shared_loader(core: Any) -> Any:
+    """One botocore model loader per process: service models are parsed once, not per session."""
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    return _LOADER
+
+
 class ReadOnlySession:
     """Wraps a ``boto3.session.Session`` whose clients refuse every non-read-only call.
 
@@ -77,8 +88,11 @@ class ReadOnlySession:
         read_timeout: float = 20.0,
     ) -> None:
         import boto3.session
+        import botocore.session
 
-        self._session = boto3.session.Session(profile_name=profile, region_name=region)
+        core = botocore.session.Session(profile=profile)
+        core.register_component("data_loader", _shared_loader(core))
+        self._session = boto3.session.Session(botocore_session=core, region_name=region)
         self._session.events.register("before-call", _refuse_writes)
         self.endpoint_url = endpoint_url
         self.default_region = region or self._session.region_name or "us-east-1"
