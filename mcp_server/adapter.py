@@ -146,6 +146,7 @@ def make_tool(
         parameters=input_model.model_json_schema(),
         fn_metadata=FuncMetadata(arg_model=_AnyArgs, output_model=output_model),
         is_async=False,
+        context_kwarg=None,
         annotations=annotations or read_only_annotations(title),
         body=body,
         gate=gate,

@@ -100,14 +100,15 @@ def make_ask_tool(settings: Any, gate: CallGate) -> RegistryMcpTool:
     """The ``ask`` tool bound to the server's Settings."""
 
     def body(raw: dict[str, Any]) -> AskOutput:
-        from pydantic import ValidationError
-
         from agent.ask import ask
+        from pydantic import ValidationError
 
         try:
             args = AskInput.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
+            )
             raise ToolError(f"bad arguments for ask: {problems}") from None
         run_settings = settings
         if args.provider is not None:
@@ -117,7 +118,10 @@ def make_ask_tool(settings: Any, gate: CallGate) -> RegistryMcpTool:
     from mcp_types import ToolAnnotations
 
     annotations = ToolAnnotations(
-        title="Ask about spend", read_only_hint=True, destructive_hint=False, idempotent_hint=False,
+        title="Ask about spend",
+        read_only_hint=True,
+        destructive_hint=False,
+        idempotent_hint=False,
         open_world_hint=True,
     )
     return make_tool("ask", "Ask about spend", DESCRIPTION, AskInput, AskOutput, body, gate, annotations)

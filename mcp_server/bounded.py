@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# ~4 characters per token: the JSON (sent twice, as structured content and as text) stays well under 25k tokens.
+# ~4 characters per token: the JSON (sent twice, as structured content and as text) stays
+# well under the ~25k tokens hosts accept.
 MAX_RESULT_CHARS = 40_000
 MAX_STRING_CHARS = 2_000
 MIN_KEPT_ITEMS = 1
@@ -43,7 +44,11 @@ class Bounded:
         if not self.cuts:
             return ""
         parts = [f"{c.path}: showing {c.kept:,} of {c.total:,}" for c in self.cuts]
-        return "Result shortened to fit the client's limit (" + "; ".join(parts) + "). Narrow or aggregate the query."
+        return (
+            "Result shortened to fit the client's limit ("
+            + "; ".join(parts)
+            + "). Narrow or aggregate the query."
+        )
 
 
 def size(data: Any) -> int:

@@ -21,7 +21,7 @@ log = logging.getLogger("finops.mcp")
 
 MCP_PATH = "/mcp"
 MAX_BODY_BYTES = 1 * 1024 * 1024  # JSON-RPC requests are small; 1 MiB is plenty
-TOKEN_ENV = "FINOPS_MCP_TOKEN"
+TOKEN_ENV = "FINOPS_MCP_TOKEN"  # noqa: S105 - the variable name, not a secret
 MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -49,13 +49,14 @@ def check_bind(host: str, token: str | None) -> None:
         raise BadInput(f"{TOKEN_ENV} is too short: use at least {MIN_TOKEN_CHARS} random characters")
     if not is_loopback(host) and not token:
         raise BadInput(
-            f"refusing to listen on {host} without a bearer token: set {TOKEN_ENV} "
-            "(e.g. `export FINOPS_MCP_TOKEN=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')`) "
-            "or use --host 127.0.0.1"
+            f"refusing to listen on {host} without a bearer token: set {TOKEN_ENV} to a long random "
+            "string (clients send it as 'Authorization: Bearer ...') or use --host 127.0.0.1"
         )
 
 
-def security_settings(host: str, port: int, allowed_hosts: list[str] | None = None) -> TransportSecuritySettings:
+def security_settings(
+    host: str, port: int, allowed_hosts: list[str] | None = None
+) -> TransportSecuritySettings:
     """Host/Origin allow-lists: loopback names always; the bind address when it is a real one."""
     hosts = list(LOOPBACK_HOSTS)
     origins = list(LOOPBACK_ORIGINS)
@@ -66,7 +67,9 @@ def security_settings(host: str, port: int, allowed_hosts: list[str] | None = No
         shown = f"[{name}]" if ":" in name and not name.startswith("[") else name
         hosts += [f"{shown}:{port}", shown]
         origins += [f"http://{shown}:{port}", f"https://{shown}:{port}", f"https://{shown}"]
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
 
 
 class BearerAuth:
@@ -122,6 +125,7 @@ def serve(
     import uvicorn
 
     app = build_app(server, host, port, token, allowed_hosts)
-    config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_level="warning", access_log=False,
-                            lifespan="on")
+    config = uvicorn.Config(
+        app, host=host.strip("[]"), port=port, log_level="warning", access_log=False, lifespan="on"
+    )
     uvicorn.Server(config).run()

@@ -24,10 +24,14 @@ def _configure_logging(verbose: bool) -> None:
 
 @click.command(name="mcp")
 @click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address (loopback by default).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="HTTP bind address (loopback by default)."
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="HTTP port.")
 @click.option(
-    "--allowed-host", "allowed_hosts", multiple=True,
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
     help="Extra Host name accepted over HTTP (e.g. the name clients use for a non-loopback bind).",
 )
 @click.option("--no-demo", is_flag=True, help="Do not load the demo org when no data is loaded.")
@@ -35,8 +39,14 @@ def _configure_logging(verbose: bool) -> None:
 @json_option
 @click.pass_context
 def command(
-    ctx: click.Context, transport: str, host: str, port: int, allowed_hosts: tuple[str, ...], no_demo: bool,
-    verbose: bool, as_json: bool,
+    ctx: click.Context,
+    transport: str,
+    host: str,
+    port: int,
+    allowed_hosts: tuple[str, ...],
+    no_demo: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
     """Serve every finops tool over MCP. Read-only; --host other than loopback needs FINOPS_MCP_TOKEN."""
     from agent.commands._common import ensure_data
