@@ -159,8 +159,11 @@ def test_hostile_long_fields_stay_data_and_are_truncated() -> None:
 
 def test_usage_types_and_services_choose_the_lookup_event_names() -> None:
     assert event_names_for(["Amazon EC2 Auto Scaling"])[:4] == [
-        "UpdateAutoScalingGroup", "CreateAutoScalingGroup", "PutScalingPolicy", "SetDesiredCapacity",
-    ]  # fmt: skip
+        "UpdateAutoScalingGroup",
+        "CreateAutoScalingGroup",
+        "PutScalingPolicy",
+        "SetDesiredCapacity",
+    ]
     assert "CreateNatGateway" in event_names_for(["USE1-NatGateway-Bytes"])
     assert "UpdateEndpoint" in event_names_for(["Amazon SageMaker"])
     assert "RunInstances" in event_names_for(["USE1-BoxUsage:m5.large"])

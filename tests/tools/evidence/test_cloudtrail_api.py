@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,12 +77,13 @@ def test_requests_are_paced_to_two_per_second_without_real_sleeping() -> None:
 
     bucket.acquire = acquire  # type: ignore[method-assign]
     with cloudtrail_server(state) as url:
-        _, status = lookup_events(START, END, session=ReadOnlySession(endpoint_url=url), bucket=bucket,
-                                  now=lambda: NOW)  # fmt: skip
+        _, status = lookup_events(
+            START, END, session=ReadOnlySession(endpoint_url=url), bucket=bucket, now=lambda: NOW
+        )
     assert status.pages == 6 and len(seen) == 6
     # a burst of 2, then one request every 0.5 s: 6 requests need 2 s of (fake) time
     assert seen[-1] == pytest.approx(2.0)
-    assert all(b - a <= 0.5 + 1e-9 for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b - a <= 0.5 + 1e-9 for a, b in itertools.pairwise(seen))
     for i in range(len(seen)):
         window = [t for t in seen if seen[i] <= t < seen[i] + 1.0]
         assert len(window) <= 3  # at most the 2-token burst plus one refill in any second
@@ -97,14 +99,18 @@ def test_service_hints_query_only_the_mapped_event_names() -> None:
                 "2026-11-03T10:05:00Z",
                 source="s3.amazonaws.com",
                 request={"bucketName": "logs"},
-            ),  # fmt: skip
+            ),
         ]
     )
     with cloudtrail_server(state) as url:
         items, status = lookup_events(
-            START, END, services=["Amazon EC2 Auto Scaling"], session=ReadOnlySession(endpoint_url=url),
-            bucket=_bucket(FakeClock()), now=lambda: NOW,
-        )  # fmt: skip
+            START,
+            END,
+            services=["Amazon EC2 Auto Scaling"],
+            session=ReadOnlySession(endpoint_url=url),
+            bucket=_bucket(FakeClock()),
+            now=lambda: NOW,
+        )
     asked = [r["LookupAttributes"][0]["AttributeValue"] for r in state.requests]
     assert asked == event_names_for(["Amazon EC2 Auto Scaling"]) and "CreateBucket" not in asked
     assert asked[:4] == [
@@ -120,8 +126,13 @@ def test_service_hints_query_only_the_mapped_event_names() -> None:
 def test_access_denied_names_the_exact_iam_statement_needed() -> None:
     state = CloudTrailState(records=_events(3), deny=True)
     with cloudtrail_server(state) as url:
-        items, status = lookup_events(START, END, session=ReadOnlySession(endpoint_url=url, max_attempts=1),
-                                      bucket=_bucket(FakeClock()), now=lambda: NOW)  # fmt: skip
+        items, status = lookup_events(
+            START,
+            END,
+            session=ReadOnlySession(endpoint_url=url, max_attempts=1),
+            bucket=_bucket(FakeClock()),
+            now=lambda: NOW,
+        )
     assert items == [] and not status.complete
     assert LOOKUP_STATEMENT in status.message
     assert LOOKUP_STATEMENT == '{"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}'
@@ -131,10 +142,20 @@ def test_access_denied_names_the_exact_iam_statement_needed() -> None:
 def test_windows_older_than_ninety_days_point_to_the_log_files() -> None:
     state = CloudTrailState(records=_events(3))
     with cloudtrail_server(state) as url:
-        _, old = lookup_events(START, END, session=ReadOnlySession(endpoint_url=url),
-                               bucket=_bucket(FakeClock()), now=lambda: NOW + timedelta(days=200))  # fmt: skip
-        _, clipped = lookup_events(START, END, session=ReadOnlySession(endpoint_url=url),
-                                   bucket=_bucket(FakeClock()), now=lambda: START + timedelta(days=91))  # fmt: skip
+        _, old = lookup_events(
+            START,
+            END,
+            session=ReadOnlySession(endpoint_url=url),
+            bucket=_bucket(FakeClock()),
+            now=lambda: NOW + timedelta(days=200),
+        )
+        _, clipped = lookup_events(
+            START,
+            END,
+            session=ReadOnlySession(endpoint_url=url),
+            bucket=_bucket(FakeClock()),
+            now=lambda: START + timedelta(days=91),
+        )
     assert not old.complete and "--cloudtrail-dir" in old.message
     assert len(state.requests) == 1  # only the clipped window was queried
     assert state.requests[0]["StartTime"] == pytest.approx((START + timedelta(days=1)).timestamp())
@@ -145,8 +166,13 @@ def test_windows_older_than_ninety_days_point_to_the_log_files() -> None:
 def test_regions_are_each_queried() -> None:
     state = CloudTrailState(records=_events(2))
     with cloudtrail_server(state) as url:
-        items, status = lookup_events(START, END, regions=["us-east-1", "eu-west-1"],
-                                      session=ReadOnlySession(endpoint_url=url),
-                                      bucket=_bucket(FakeClock()), now=lambda: NOW)  # fmt: skip
+        items, status = lookup_events(
+            START,
+            END,
+            regions=["us-east-1", "eu-west-1"],
+            session=ReadOnlySession(endpoint_url=url),
+            bucket=_bucket(FakeClock()),
+            now=lambda: NOW,
+        )
     assert status.pages == 2 and len(state.requests) == 2
     assert len(items) == 2  # the same event ids returned by both regions are de-duplicated
