@@ -1,0 +1,211 @@
+"""The detector core: a seasonal, calendar-aware robust baseline over many daily series at once.
+
+For each day ``t`` (vectorised over series):
+
+- normal expectation: the median of the same weekday over the last four weeks of *cleaned* history
+  (days already judged anomalous or special are replaced by their expectation, so one incident does
+  not leak into the baseline);
+- month-start days are compared with earlier month-start days (day-1 fees are normal);
+- public holidays and company events are expected per their effect: the stated ``effect`` of a
+  calendar event, else the ratio seen the last time that holiday/event occurred, else a wide band;
+  their days never enter the history;
+- scale: 1.4826 x MAD of the last 56 normal residuals (refreshed weekly), floored at 5% of the level;
+- a day is flagged when it leaves the band ``expected +- k*scale`` *and* moves by at least the minimum
+  daily impact in dollars *and* by at least ``min_pct`` of the expectation.
+
+``zscore28`` is the comparison baseline: mean and standard deviation of the previous 28 raw days,
+|z| > 3, with the same dollar and percentage gates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+WEEK_LAGS = (7, 14, 21, 28)
+WARMUP = 35
+RESID_WINDOW = 56
+FLOOR_PCT = 0.05
+EVENT_WIDEN = 0.5
+
+
+@dataclass(frozen=True)
+class Params:
+    """Thresholds of the detector."""
+
+    k: float = 4.0
+    min_pct: float = 0.2
+    min_abs: float = 25.0
+    max_run: int = 28
+    zscore: float = 3.0
+
+
+@dataclass(frozen=True)
+class DayKinds:
+    """What the calendar says about every day of the panel."""
+
+    month_start: np.ndarray  # bool[T]
+    special: np.ndarray  # bool[T]: holiday or company event
+    ratio: np.ndarray  # float[T]: stated effect (nan when unknown)
+    previous: np.ndarray  # int[T]: index of the previous occurrence of the same holiday/event, -1 if none
+    labels: list[list[str]]
+
+
+@dataclass
+class Result:
+    """Per series and day: expectation, band, and the flag (+1 above, -1 below, 0 normal)."""
+
+    expected: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    flag: np.ndarray
+
+
+def day_kinds(
+    days: list[dt.date], events: dict[dt.date, list[tuple[str, float | None]]], holidays: dict[dt.date, str]
+) -> DayKinds:
+    """Classify days: month starts, holidays and events (with stated effects and previous occurrences)."""
+    n = len(days)
+    month_start = np.array([d.day == 1 for d in days], dtype=bool)
+    special = np.zeros(n, dtype=bool)
+    ratio = np.full(n, np.nan)
+    previous = np.full(n, -1, dtype=np.int64)
+    labels: list[list[str]] = [[] for _ in days]
+    seen: dict[str, list[int]] = {}
+    for t, day in enumerate(days):
+        names = list(events.get(day, []))
+        if day in holidays:
+            names.append((holidays[day], None))
+        if not names:
+            continue
+        special[t] = True
+        labels[t] = [name for name, _ in names]
+        stated = [eff for _, eff in names if eff is not None]
+        if stated:
+            ratio[t] = float(np.prod(stated))
+        for name, _ in names:
+            earlier = [p for p in seen.get(name, []) if 300 <= t - p <= 400]
+            if earlier and previous[t] < 0:
+                previous[t] = min(earlier, key=lambda p: abs(t - p - 364))
+            seen.setdefault(name, []).append(t)
+    return DayKinds(month_start, special, ratio, previous, labels)
+
+
+def _median_lags(clean: np.ndarray, t: int) -> np.ndarray:
+    return np.asarray(np.median(np.stack([clean[:, t - lag] for lag in WEEK_LAGS], axis=1), axis=1))
+
+
+def _scale(resid: np.ndarray, t: int) -> np.ndarray:
+    window = resid[:, max(0, t - RESID_WINDOW) : t]
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(window, axis=1)
+            mad = np.nanmedian(np.abs(window - med[:, None]), axis=1) * 1.4826
+    return np.asarray(np.nan_to_num(mad, nan=0.0))
+
+
+def _expected(y: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Expectation on day t and the extra tolerance for special days."""
+    if kinds.month_start[t]:
+        starts = np.flatnonzero(kinds.month_start[:t])[-3:]
+        if len(starts):
+            exp = np.median(y[:, starts], axis=1)
+            return exp, (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
+        return norm, 0.5 * np.abs(norm)
+    if not kinds.special[t]:
+        return norm, np.zeros_like(norm)
+    if not np.isnan(kinds.ratio[t]):
+        exp = norm * kinds.ratio[t]
+        return exp, EVENT_WIDEN * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
+    p = kinds.previous[t]
+    if p >= 0:
+        with np.errstate(all="ignore"):
+            seen = np.where(norm > 0, y[:, p] / np.maximum(_norm_at(y, p), 1e-9), 1.0)
+        exp = norm * np.clip(seen, 0.2, 5.0)
+        return exp, 0.25 * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
+    return norm, 0.6 * np.abs(norm)
+
+
+def _norm_at(y: np.ndarray, p: int) -> np.ndarray:
+    if p < WEEK_LAGS[-1]:
+        return np.asarray(y[:, p])
+    return _median_lags(y, p)
+
+
+def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
+    """Run the calendar-aware robust detector over every series of ``y`` (n x T)."""
+    n, t_len = y.shape
+    expected = y.copy()
+    low, high = y.copy(), y.copy()
+    flag = np.zeros((n, t_len), dtype=np.int8)
+    clean = y.copy()
+    resid = np.full((n, t_len), np.nan)
+    run = np.zeros(n, dtype=np.int64)
+    sigma = np.zeros(n)
+    for t in range(WEEK_LAGS[-1], t_len):
+        norm = _median_lags(clean, t)
+        exp, extra = _expected(y, norm, kinds, t)
+        if (t - WEEK_LAGS[-1]) % 7 == 0 or t == WEEK_LAGS[-1]:
+            sigma = _scale(resid, t)
+        band = params.k * np.maximum(sigma, FLOOR_PCT * np.abs(exp)) + extra
+        lo, hi = exp - band, exp + band
+        expected[:, t], low[:, t], high[:, t] = exp, np.maximum(lo, 0.0), hi
+        if t < WARMUP:
+            clean[:, t] = y[:, t] if not (kinds.special[t] or kinds.month_start[t]) else norm
+            continue
+        now = y[:, t]
+        dev = np.where(
+            now > hi, now - np.maximum(exp, norm), np.where(now < lo, now - np.minimum(exp, norm), 0.0)
+        )
+        base = np.maximum(np.abs(exp), 1e-9)
+        hit = (np.abs(dev) >= params.min_abs) & (np.abs(dev) >= params.min_pct * base) & (dev != 0)
+        flag[:, t] = np.sign(dev) * hit
+        run = np.where(hit, run + 1, 0)
+        special = bool(kinds.special[t] or kinds.month_start[t])
+        clean[:, t] = np.where(hit | special, norm, now)
+        if not special:
+            resid[:, t] = np.where(hit, np.nan, now - norm)
+        _accept_new_level(y, clean, run, t, params.max_run)
+    return Result(expected, low, high, flag)
+
+
+def _accept_new_level(y: np.ndarray, clean: np.ndarray, run: np.ndarray, t: int, max_run: int) -> None:
+    """After ``max_run`` anomalous days in a row the new level is the normal: restore its history."""
+    done = np.flatnonzero(run >= max_run)
+    if len(done):
+        clean[done, t - max_run + 1 : t + 1] = y[done, t - max_run + 1 : t + 1]
+        run[done] = 0
+
+
+def zscore28(y: np.ndarray, params: Params) -> Result:
+    """The comparison baseline: rolling 28-day mean/std z-score with the same dollar/percent gates."""
+    n, t_len = y.shape
+    expected, low, high = y.copy(), y.copy(), y.copy()
+    flag = np.zeros((n, t_len), dtype=np.int8)
+    if t_len <= WEEK_LAGS[-1]:
+        return Result(expected, low, high, flag)
+    win = np.lib.stride_tricks.sliding_window_view(y, 28, axis=1)[:, : t_len - 28]
+    mu, sd = win.mean(axis=2), win.std(axis=2)
+    cur = y[:, 28:]
+    dev = cur - mu
+    band = params.zscore * sd
+    hit = (
+        (np.abs(dev) > band) & (np.abs(dev) >= params.min_abs) & (np.abs(dev) >= params.min_pct * np.abs(mu))
+    )
+    hit[:, : max(0, WARMUP - 28)] = False
+    expected[:, 28:], low[:, 28:], high[:, 28:] = mu, np.maximum(mu - band, 0), mu + band
+    flag[:, 28:] = (np.sign(dev) * hit).astype(np.int8)
+    return Result(expected, low, high, flag)
+
+
+def may_flag(y: np.ndarray, min_abs: float) -> np.ndarray:
+    """Series that can possibly be flagged: some day moves by min_abs from every same-weekday lag."""
+    if y.shape[1] <= WEEK_LAGS[-1]:
+        return np.zeros(y.shape[0], dtype=bool)
+    moves = np.abs(y[:, 7:] - y[:, :-7])
+    return np.asarray((moves >= min_abs).any(axis=1))

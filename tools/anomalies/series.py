@@ -1,0 +1,170 @@
+"""Daily EffectiveCost series out of DuckDB: one grouped query per dimension, pivoted to numpy.
+
+A *dimension* is a column (or tag) whose values name series: ``ResourceId``, ``UsageType``
+(``x_UsageType`` when the provider column exists, else ``SkuMeter``), tags ``team`` / ``ai_feature``,
+``ServiceName``, ``RegionId``, ``SubAccountId``. The finest grain, a *cell*, is one resource x usage
+type with its parent attributes; drill-down explains a dimension's delta with cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tools.billing import catalog, store
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Most specific first: an incident is reported at the first dimension that explains it.
+DIMENSION_ORDER: tuple[str, ...] = (
+    "ResourceId",
+    "UsageType",
+    "tag:ai_feature",
+    "tag:team",
+    "ServiceName",
+    "RegionId",
+    "SubAccountId",
+)
+ATTRS: tuple[str, ...] = (
+    "ServiceName",
+    "SubAccountId",
+    "RegionId",
+    "UsageType",
+    "tag:team",
+    "tag:ai_feature",
+)
+NONE_KEY = "(none)"
+
+
+@dataclass
+class Panel:
+    """Series of one dimension: ``values[i, t]`` is the cost of ``keys[i]`` on ``days[t]``."""
+
+    dimension: str
+    keys: list[str]
+    values: np.ndarray
+
+
+@dataclass
+class Cells:
+    """Resource x usage-type series with their parent attributes (for drill-down)."""
+
+    values: np.ndarray
+    resource_id: list[str]
+    resource_name: list[str]
+    attrs: dict[str, list[str]]
+    index: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def members(self, dimension: str, key: str) -> np.ndarray:
+        """Indices of the cells under ``dimension == key``."""
+        if dimension not in self.index:
+            values = self.resource_id if dimension == "ResourceId" else self.attrs.get(dimension, [])
+            groups: dict[str, list[int]] = {}
+            for i, value in enumerate(values):
+                groups.setdefault(value, []).append(i)
+            self.index[dimension] = {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
+        return self.index[dimension].get(key, np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class Data:
+    """Everything detection needs, loaded once."""
+
+    days: list[dt.date]
+    panels: dict[str, Panel]
+    cells: Cells
+
+
+def dimension_sql(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Dimension name -> SQL expression, for the dimensions this table can offer."""
+    cols = store.table_columns(con)
+    tags = store.tag_columns(con)
+    exprs: dict[str, str] = {"ResourceId": "ResourceId"}
+    if "x_UsageType" in cols:
+        exprs["UsageType"] = 'coalesce("x_UsageType", SkuMeter)'
+    else:
+        exprs["UsageType"] = "SkuMeter"
+    for key in ("ai_feature", "team"):
+        exprs[f"tag:{key}"] = f'"{tags[key]}"' if key in tags else f"Tags['{key}']"
+    exprs.update(ServiceName="ServiceName", RegionId="RegionId", SubAccountId="SubAccountId")
+    return {d: exprs[d] for d in DIMENSION_ORDER if d in exprs}
+
+
+def day_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    row = con.execute(
+        f"SELECT min(ChargePeriodStart)::DATE, max(ChargePeriodStart)::DATE FROM {catalog.TABLE}"
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def _pivot(day_idx: np.ndarray, key_idx: np.ndarray, cost: np.ndarray, n: int, t: int) -> np.ndarray:
+    out = np.zeros((n, t), dtype=np.float64)
+    np.add.at(out, (key_idx, day_idx), cost)
+    return out
+
+
+def _day_index(days: np.ndarray, first: dt.date) -> np.ndarray:
+    base = np.datetime64(first, "D")
+    return (days.astype("datetime64[D]") - base).astype(np.int64)
+
+
+def load_panel(con: duckdb.DuckDBPyConnection, dimension: str, expr: str, first: dt.date, t: int) -> Panel:
+    """One grouped query: daily cost per value of ``expr`` (null values left out)."""
+    res = con.execute(
+        f"""SELECT ChargePeriodStart::DATE AS d, CAST({expr} AS VARCHAR) AS k, sum(EffectiveCost)::DOUBLE AS c
+            FROM {catalog.TABLE} WHERE {expr} IS NOT NULL AND EffectiveCost IS NOT NULL
+            GROUP BY ALL"""
+    ).fetchnumpy()
+    keys, inverse = np.unique(np.asarray(res["k"], dtype=object).astype(str), return_inverse=True)
+    values = _pivot(
+        _day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t
+    )
+    return Panel(dimension, [str(k) for k in keys], values)
+
+
+def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.date, t: int) -> Cells:
+    """Daily cost per resource x usage type, keyed with its parent attributes."""
+    attr_sql = ", ".join(
+        f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}') AS a{i}"
+        for i, a in enumerate(ATTRS)
+        if a in exprs
+    )
+    present = [a for a in ATTRS if a in exprs]
+    res = con.execute(
+        f"""SELECT ChargePeriodStart::DATE AS d, coalesce(ResourceId, '{NONE_KEY}') AS r, {attr_sql},
+                   any_value(ResourceName) AS rn, sum(EffectiveCost)::DOUBLE AS c
+            FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL GROUP BY ALL"""
+    ).fetchnumpy()
+    key_cols = ["r"] + [f"a{i}" for i, a in enumerate(ATTRS) if a in exprs]
+    parts = [np.asarray(res[c], dtype=object).astype(str) for c in key_cols]
+    joined = np.asarray(["\x1f".join(p) for p in zip(*parts, strict=True)], dtype=object)
+    keys, first_pos, inverse = np.unique(joined.astype(str), return_index=True, return_inverse=True)
+    values = _pivot(
+        _day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t
+    )
+    names = np.asarray(res["rn"], dtype=object)
+    split = [str(k).split("\x1f") for k in keys]
+    attrs = {a: [s[1 + j] for s in split] for j, a in enumerate(present)}
+    rn = [str(names[p]) if names[p] is not None else "" for p in first_pos]
+    return Cells(values, [s[0] for s in split], rn, attrs)
+
+
+def load(con: duckdb.DuckDBPyConnection, dimensions: list[str] | None = None) -> Data | None:
+    """Load every dimension's panel and the drill-down cells; None when the table is empty."""
+    span = day_range(con)
+    if span is None:
+        return None
+    first, last = span
+    t = (last - first).days + 1
+    exprs = dimension_sql(con)
+    wanted = [d for d in exprs if dimensions is None or d in dimensions]
+    panels = {d: load_panel(con, d, exprs[d], first, t) for d in wanted}
+    cells = load_cells(con, exprs, first, t)
+    days = [first + dt.timedelta(days=i) for i in range(t)]
+    return Data(days, panels, cells)
