@@ -50,6 +50,7 @@ class AskOutput(BaseModel):
     model: str | None = None
     from_cache: bool = False
     usage: AskUsage = Field(default_factory=AskUsage)
+    warnings: list[str] = Field(default_factory=list)
 
 
 def available() -> bool:
@@ -88,6 +89,7 @@ def to_output(question: str, answer: Any) -> AskOutput:
         provider=d.get("provider"),
         model=d.get("model"),
         from_cache=bool(d.get("from_cache") or d.get("cached") or False),
+        warnings=[str(w) for w in (d.get("warnings") or [])],
         usage=AskUsage(
             input_tokens=int(usage.get("input_tokens") or 0),
             output_tokens=int(usage.get("output_tokens") or 0),
@@ -100,8 +102,9 @@ def make_ask_tool(settings: Any, gate: CallGate) -> RegistryMcpTool:
     """The ``ask`` tool bound to the server's Settings."""
 
     def body(raw: dict[str, Any]) -> AskOutput:
-        from agent.ask import ask
         from pydantic import ValidationError
+
+        from agent.ask import ask
 
         try:
             args = AskInput.model_validate(raw)
@@ -110,10 +113,8 @@ def make_ask_tool(settings: Any, gate: CallGate) -> RegistryMcpTool:
                 f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
             )
             raise ToolError(f"bad arguments for ask: {problems}") from None
-        run_settings = settings
-        if args.provider is not None:
-            run_settings = settings.model_copy(update={"provider": args.provider})
-        return to_output(args.question, ask(run_settings, args.question))
+        answer = ask(settings, args.question, provider=args.provider or settings.provider, feature="mcp")
+        return to_output(args.question, answer)
 
     from mcp_types import ToolAnnotations
 

@@ -83,12 +83,22 @@ def _shorten_strings(data: Any, limit: int) -> Any:
 
 
 def bound(data: Any, max_chars: int = MAX_RESULT_CHARS) -> Bounded:
-    """Cut the biggest lists of ``data`` (a JSON-ready value) until its JSON fits in ``max_chars``."""
+    """Cut the biggest lists of ``data`` (a JSON-ready value) until its JSON fits in ``max_chars``.
+
+    Lists inside ``data`` are replaced (not mutated), but ``data``'s own containers may be updated in
+    place: pass a fresh dump (``model_dump(mode="json")``), not something the caller keeps using.
+    """
     total = size(data)
     if total <= max_chars:
         return Bounded(data=data, chars=total)
-    data = json.loads(json.dumps(data, default=str))  # a private copy we may cut
-    data = _shorten_strings(data, MAX_STRING_CHARS)
+    cuts = _cut_lists(data, max_chars)
+    if size(data) > max_chars:
+        data = _shorten_strings(data, MAX_STRING_CHARS)
+        cuts.update(_cut_lists(data, max_chars))
+    return Bounded(data=data, cuts=list(cuts.values()), chars=size(data))
+
+
+def _cut_lists(data: Any, max_chars: int) -> dict[str, Cut]:
     cuts: dict[str, Cut] = {}
     for _ in range(64):
         total = size(data)
@@ -106,4 +116,4 @@ def bound(data: Any, max_chars: int = MAX_RESULT_CHARS) -> Bounded:
         original = cuts[path].total if path in cuts else len(lst)
         parent[key] = lst[:keep]
         cuts[path] = Cut(path=path, kept=keep, total=original)
-    return Bounded(data=data, cuts=list(cuts.values()), chars=size(data))
+    return cuts

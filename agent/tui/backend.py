@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -121,7 +120,9 @@ def answer_from(question: str, value: Any) -> AnswerView:
     d = as_dict(value)
     usage = as_dict(d.get("usage"))
     table = table_from(d) if d.get("columns") else None
-    notes = d.get("notes") or d.get("warnings") or []
+    notes = list(d.get("notes") or d.get("warnings") or [])
+    if d.get("budget_exhausted") and not any("budget" in str(n).lower() for n in notes):
+        notes.append("LLM budget exhausted: answered by the offline planner")
     return AnswerView(
         question=str(d.get("question") or question),
         text=str(d.get("answer") or d.get("text") or ""),
@@ -170,31 +171,29 @@ class CoreBackend:
         return self._registry
 
     def describe(self) -> str:
-        s = self.settings
-        if s.provider == "offline":
-            return "offline planner"
-        if s.provider in ("auto", "anthropic") and s.anthropic_api_key is not None:
-            return f"anthropic · {s.model or s.anthropic_model}"
-        if s.provider in ("auto", "openai") and (s.openai_api_key is not None or s.openai_base_url):
-            return f"openai · {s.model or s.openai_model}"
-        return "offline planner (no API key)"
+        from agent.llm.select import choose
+
+        try:
+            choice = choose(self.settings, self.settings.provider)
+        except FinopsError as exc:
+            return f"provider problem: {exc.message}"
+        if choice.name == "offline":
+            return "offline planner" + (" (no API key)" if "no " in choice.reason and "KEY" in choice.reason else "")
+        model = self.settings.model or choice.cheap_model or ""
+        return f"{choice.name} · {model}"
 
     def ask(self, question: str, on_event: EventCallback) -> AnswerView:
-        if importlib.util.find_spec("agent.ask") is not None:
-            from agent.ask import ask
+        from agent.ask import ask
 
-            kwargs: dict[str, Any] = {}
-            params = inspect.signature(ask).parameters
-            if "on_event" in params:
-                kwargs["on_event"] = on_event
-            if "feature" in params:
-                kwargs["feature"] = "tui"
-            return answer_from(question, ask(self.settings, question, **kwargs))
-        from agent.llm.offline import plan_answer
-
-        view = answer_from(question, plan_answer(self.ctx, question))
-        view.provider, view.model = "offline", "planner"
-        return view
+        answer = ask(
+            self.settings,
+            question,
+            provider=self.settings.provider,
+            model=self.settings.model,
+            on_event=on_event,
+            feature="tui",
+        )
+        return answer_from(question, answer)
 
     def run_sql(self, sql: str) -> TableData:
         if importlib.util.find_spec("tools.sql.run") is not None:
