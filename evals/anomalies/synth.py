@@ -663,8 +663,9 @@ def _write(db_path: Path, days: list[dt.date], series: list[tuple[Resource, np.n
                       'AWS' AS ProviderName, 'Usage' AS ChargeCategory, svc AS ServiceName,
                       acct AS SubAccountId, region AS RegionId, rid AS ResourceId, name AS ResourceName,
                       usage AS SkuMeter,
-                      map_from_entries(list_filter([{'k': 'team', 'v': team}, {'k': 'ai_feature', 'v': feature}],
-                                                   lambda x: x.v IS NOT NULL)) AS Tags,
+                      map_from_entries(list_filter(
+                          [{'k': 'team', 'v': team}, {'k': 'ai_feature', 'v': feature}],
+                          lambda x: x.v IS NOT NULL)) AS Tags,
                       1 AS x_IngestId
                FROM staged"""
         )

@@ -93,19 +93,26 @@ def day_kinds(
     return DayKinds(month_start, special, ratio, previous, labels)
 
 
+def _nanmedian(a: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN (sort based: much faster than np.nanmedian on many short rows)."""
+    s = np.sort(a, axis=1)
+    n = (~np.isnan(a)).sum(axis=1)
+    rows = np.arange(a.shape[0])
+    lo, hi = np.maximum((n - 1) // 2, 0), np.maximum(n // 2, 0)
+    hi = np.minimum(hi, a.shape[1] - 1)
+    out = (s[rows, lo] + s[rows, hi]) / 2.0
+    return np.where(n > 0, out, np.nan)
+
+
 def _median_lags(clean: np.ndarray, t: int) -> np.ndarray:
-    return np.asarray(np.median(np.stack([clean[:, t - lag] for lag in WEEK_LAGS], axis=1), axis=1))
+    s = np.sort(clean[:, [t - lag for lag in WEEK_LAGS]], axis=1)
+    return np.asarray((s[:, 1] + s[:, 2]) / 2.0)
 
 
 def _scale(resid: np.ndarray, t: int) -> np.ndarray:
     window = resid[:, max(0, t - RESID_WINDOW) : t]
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(window, axis=1)
-            mad = np.nanmedian(np.abs(window - med[:, None]), axis=1) * 1.4826
+    med = _nanmedian(window)
+    mad = _nanmedian(np.abs(window - med[:, None])) * 1.4826
     return np.asarray(np.nan_to_num(mad, nan=0.0))
 
 

@@ -16,6 +16,7 @@ MAX_GAP = 1
 EXPLAINED_SHARE = 0.6
 COVER_SHARE = 0.8
 MAX_CONTRIBUTORS = 10
+SINGLE_DAY_FACTOR = 1.4  # a one-day blip must leave the band by 40% more than a sustained change
 
 
 @dataclass
@@ -60,7 +61,7 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
     found = []
     for i in np.flatnonzero((res.flag[:, first:] != 0).any(axis=1)):
         for start, end, sign in runs(res.flag[i]):
-            if start < first:
+            if start < first or (start == end and _blip(y[i, start], res, i, start)):
                 continue
             window = slice(start, end + 1)
             found.append(
@@ -77,6 +78,13 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
                 )
             )
     return found
+
+
+def _blip(value: float, res: Result, i: int, t: int) -> bool:
+    """A one-day move that only just leaves the band: noise, not an incident."""
+    exp = float(res.expected[i, t])
+    band = float(res.high[i, t]) - exp
+    return abs(value - exp) < SINGLE_DAY_FACTOR * band
 
 
 def _onset_baseline(vals: np.ndarray, start: int, end: int, month_start: np.ndarray) -> np.ndarray:
