@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 TOOL_MODULES: tuple[str, ...] = (
     "tools.sql.tool",
     "tools.forecast",
+    "tools.anomalies.tool",
+    "tools.explain",
 )
 
 
