@@ -113,7 +113,7 @@ def _handler(state: CloudTrailState) -> type[BaseHTTPRequestHandler]:
 def cloudtrail_server(state: CloudTrailState) -> Iterator[str]:
     """Run the stub on an ephemeral 127.0.0.1 port; yields its endpoint URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
