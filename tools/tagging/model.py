@@ -96,10 +96,11 @@ class KeyModel:
             hit[test] = clf.classes_[top] == labels[test]
         self._iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, hit)
 
-    def _confidence(self, raw: float) -> float:
-        if self._iso is not None:
-            return float(self._iso.predict([raw])[0])
-        return raw * self._n / (self._n + 2)  # few examples: shrink toward "unsure"
+    def confidences(self, raw: list[float]) -> list[float]:
+        """Calibrated confidence for raw top-class probabilities (vectorised)."""
+        if self._iso is not None and raw:
+            return [float(c) for c in self._iso.predict(raw)]
+        return [r * self._n / (self._n + 2) for r in raw]  # few examples: shrink toward "unsure"
 
     def evidence(self, feats: list[str], value: str, limit: int = 3) -> list[str]:
         """The resource's features that most often go with ``value`` among tagged resources."""
@@ -117,20 +118,23 @@ class KeyModel:
         ]
 
     def predict(self, feats: list[list[str]]) -> list[Prediction]:
-        if not self.classes:
+        if not self.classes or not feats:
             return []
         if self._clf is None:
             only = self.classes[0]
-            conf = self._confidence(1.0)
+            conf = self.confidences([1.0])[0]
             return [Prediction(only, conf, 1.0, [(only, 1.0)], self.evidence(f, only)) for f in feats]
         X = self._vec.transform([dict.fromkeys(f, 1.0) for f in feats])
         proba = self._clf.predict_proba(X)
+        order = proba.argsort(axis=1)[:, ::-1][:, :3]
+        classes = [str(c) for c in self._clf.classes_]
+        raws = [float(proba[i, order[i, 0]]) for i in range(len(feats))]
+        confs = self.confidences(raws)
         out: list[Prediction] = []
-        for f, row in zip(feats, proba, strict=True):
-            order = row.argsort()[::-1][:3]
-            alts = [(str(self._clf.classes_[i]), float(row[i])) for i in order]
-            value, raw = alts[0]
-            out.append(Prediction(value, self._confidence(raw), raw, alts, self.evidence(f, value)))
+        for i, f in enumerate(feats):
+            alts = [(classes[j], float(proba[i, j])) for j in order[i]]
+            value = alts[0][0]
+            out.append(Prediction(value, confs[i], raws[i], alts, self.evidence(f, value)))
         return out
 
 
