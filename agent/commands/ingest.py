@@ -14,10 +14,14 @@ from agent.commands._common import emit_json, json_option, note, tool_context
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--lenient", is_flag=True, help="Store values that cannot be read as NULL (reported) instead of failing.")
 @click.option("--no-replace", is_flag=True, help="Append even when a file re-delivers a billing period already loaded.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV files (utf-8, latin-1, utf-16).")
+@click.option(
+    "--encoding", default="utf-8", show_default=True, help="Text encoding of CSV files (utf-8, latin-1, utf-16)."
+)
 @json_option
 @click.pass_context
-def command(ctx: click.Context, paths: tuple[str, ...], lenient: bool, no_replace: bool, encoding: str, as_json: bool) -> None:
+def command(
+    ctx: click.Context, paths: tuple[str, ...], lenient: bool, no_replace: bool, encoding: str, as_json: bool
+) -> None:
     """Load billing files, directories or globs into the home database.
 
     Idempotent (a file already loaded changes nothing), transactional (a bad file leaves the
@@ -33,8 +37,12 @@ def command(ctx: click.Context, paths: tuple[str, ...], lenient: bool, no_replac
 
     tctx = tool_context(ctx)
     summary = ingest_paths(
-        tctx, [Path(p) for p in paths], progress=not as_json and sys.stderr.isatty(),
-        replace=not no_replace, encoding=encoding, lenient=lenient,
+        tctx,
+        [Path(p) for p in paths],
+        progress=not as_json and sys.stderr.isatty(),
+        replace=not no_replace,
+        encoding=encoding,
+        lenient=lenient,
     )
     if as_json:
         emit_json(summary)
@@ -46,8 +54,18 @@ def command(ctx: click.Context, paths: tuple[str, ...], lenient: bool, no_replac
     if loaded:
         print_table(
             ["file", "format", "FOCUS", "rows", "periods", "providers", "replaced"],
-            [[Path(f.path).name, f.format, f.focus_version or "", f.rows, ", ".join(f.billing_periods[:3]),
-              ", ".join(f.providers), f.replaced_rows] for f in loaded],
+            [
+                [
+                    Path(f.path).name,
+                    f.format,
+                    f.focus_version or "",
+                    f.rows,
+                    ", ".join(f.billing_periods[:3]),
+                    ", ".join(f.providers),
+                    f.replaced_rows,
+                ]
+                for f in loaded
+            ],
             title=f"Loaded {summary.rows:,} rows from {len(loaded)} file(s)",
         )
     else:

@@ -16,8 +16,16 @@ DUCKDB_TYPES = {"String": "VARCHAR", "Decimal": MONEY, "DateTime": "TIMESTAMP", 
 TAGS_TYPE = "MAP(VARCHAR, VARCHAR)"
 ID_COLUMNS = frozenset(
     {
-        "BillingAccountId", "SubAccountId", "ResourceId", "InvoiceId", "SkuId", "SkuPriceId",
-        "CommitmentDiscountId", "CapacityReservationId", "AllocatedResourceId", "AllocatedMethodId",
+        "BillingAccountId",
+        "SubAccountId",
+        "ResourceId",
+        "InvoiceId",
+        "SkuId",
+        "SkuPriceId",
+        "CommitmentDiscountId",
+        "CapacityReservationId",
+        "AllocatedResourceId",
+        "AllocatedMethodId",
     }
 )
 TAG_COLUMN_PREFIX = "x_tag_"
@@ -78,7 +86,7 @@ def detect_version(names: set[str]) -> str:
     for version in reversed(VERSIONS[1:]):
         added = {c.name for c in columns() if c.since == version}
         if names & added:
-            return version
+            return str(version)
     return "1.0"
 
 

@@ -15,8 +15,14 @@ from functools import cache
 from importlib import resources
 
 USAGE_TYPES = (
-    "Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation",
-    "BundledDiscount", "Discount", "PrivateRateDiscount", "EdpDiscount",
+    "Usage",
+    "DiscountedUsage",
+    "SavingsPlanCoveredUsage",
+    "SavingsPlanNegation",
+    "BundledDiscount",
+    "Discount",
+    "PrivateRateDiscount",
+    "EdpDiscount",
 )
 PURCHASE_TYPES = ("Fee", "RIFee", "SavingsPlanUpfrontFee", "SavingsPlanRecurringFee")
 CREDIT_TYPES = ("Credit", "Refund")
@@ -95,7 +101,8 @@ MAPPING: dict[str, tuple[str, str]] = {
         "",
     ),
     "CommitmentDiscountId": (
-        "coalesce({c:savings_plan_savings_plan_a_r_n}, {c:reservation_reservation_a_r_n})", "SP or RI ARN"
+        "coalesce({c:savings_plan_savings_plan_a_r_n}, {c:reservation_reservation_a_r_n})",
+        "SP or RI ARN",
     ),
     "CommitmentDiscountType": (
         "CASE WHEN {c:savings_plan_savings_plan_a_r_n} IS NOT NULL THEN 'Savings Plan'"
@@ -123,13 +130,12 @@ MAPPING: dict[str, tuple[str, str]] = {
         "usage rows only",
     ),
     "ConsumedUnit": (
-        "CASE WHEN {c:line_item_line_item_type} IN (" + _in(USAGE_TYPES) + ") THEN {c:pricing_unit} END", ""
+        "CASE WHEN {c:line_item_line_item_type} IN (" + _in(USAGE_TYPES) + ") THEN {c:pricing_unit} END",
+        "",
     ),
     "PricingQuantity": ("{n:line_item_usage_amount}", ""),
     "PricingUnit": ("{c:pricing_unit}", ""),
-    "ServiceName": (
-        "coalesce({c:product_product_name}, {c:product_servicename}, {c:line_item_product_code})", ""
-    ),
+    "ServiceName": ("coalesce({c:product_product_name}, {c:product_servicename}, {c:line_item_product_code})", ""),
     "ServiceCategory": ("coalesce(__category, 'Other')", "lookup by product code (focus_converters table)"),
     "RegionId": ("coalesce({c:product_region_code}, {c:product_region})", ""),
     "RegionName": ("{c:product_location}", ""),

@@ -67,6 +67,7 @@ class _Source:
     kind: str  # csv | parquet
     names: list[str]
     types: dict[str, str]
+    delim: str | None = None
 
 
 # ---------------------------------------------------------------- finding files
@@ -119,14 +120,15 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _reader_sql(src_path: Path, kind: str, encoding: str = "utf-8") -> str:
+def _reader_sql(src_path: Path, kind: str, encoding: str = "utf-8", delim: str | None = None) -> str:
     p = _sql_str(str(src_path))
     if kind == "parquet":
         return f"read_parquet({p})"
     nulls = "[" + ", ".join(_sql_str(n) for n in NULL_STRINGS) + "]"
     enc = _sql_str(encoding)
+    sep = f"delim={_sql_str(delim)}, " if delim else ""
     return (
-        f"read_csv({p}, header=true, all_varchar=true, nullstr={nulls}, encoding={enc}, "
+        f"read_csv({p}, header=true, all_varchar=true, nullstr={nulls}, encoding={enc}, {sep}"
         "strict_mode=true, null_padding=false, ignore_errors=false, sample_size=-1)"
     )
 
@@ -161,21 +163,70 @@ def describe(con: duckdb.DuckDBPyConnection, path: Path, encoding: str = "utf-8"
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, kind, encoding)}").fetchall()
     except duckdb.Error as exc:
-        raise BadInput(f"{path}: {_explain_duckdb_error(exc)}") from None
+        ragged = _ragged_line(path, encoding) if kind == "csv" else None
+        raise BadInput(f"{path}: {ragged or _explain_duckdb_error(exc)}") from None
     names = [str(r[0]) for r in rows]
-    return _Source(path=path, kind=kind, names=names, types={str(r[0]): str(r[1]) for r in rows})
+    delim = None
+    if kind == "csv" and len(names) == 1:
+        # The sniffer gives up on a file with inconsistent rows and reads one column: read the header's
+        # own delimiter instead, so that the bad row is reported with its line number.
+        delim = _header_delimiter(path)
+        if delim:
+            try:
+                rows = con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, kind, encoding, delim)}").fetchall()
+            except duckdb.Error as exc:
+                raise BadInput(f"{path}: {_ragged_line(path, encoding) or _explain_duckdb_error(exc)}") from None
+            names = [str(r[0]) for r in rows]
+    return _Source(path=path, kind=kind, names=names, types={str(r[0]): str(r[1]) for r in rows}, delim=delim)
+
+
+def _ragged_line(path: Path, encoding: str) -> str | None:
+    """Where DuckDB cannot even sniff a file, find the first row whose field count differs from the header."""
+    import csv
+
+    delim = _header_delimiter(path) or ","
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delim)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    return (
+                        f"line {reader.line_num} has {len(row)} fields but the header has {len(header)} "
+                        "(truncated row or stray delimiter); fix or re-export the file"
+                    )
+    except UnicodeDecodeError:
+        return "not UTF-8 text; re-save it as UTF-8 or pass --encoding latin-1 / utf-16"
+    except (OSError, csv.Error, EOFError):
+        return None
+    return None
+
+
+def _header_delimiter(path: Path) -> str | None:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            header = fh.readline()
+    except OSError:
+        return None
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else None
 
 
 def _explain_duckdb_error(exc: Exception) -> str:
     text = str(exc).strip()
     low = text.lower()
     first = text.splitlines()[0] if text else type(exc).__name__
-    if "unicode" in low or "utf-8" in low or "utf8" in low:
+    if "invalid unicode" in low or "byte sequence" in low:
         return "not UTF-8 text; re-save it as UTF-8 or pass --encoding latin-1 / utf-16"
     if "expected number of columns" in low or "too many columns" in low or "not enough columns" in low:
         line = _line_of(text)
         where = f" at line {line}" if line else ""
-        return f"a row has the wrong number of fields{where} (truncated row or stray delimiter); fix or re-export the file"
+        return (
+            f"a row has the wrong number of fields{where} (truncated row or stray delimiter); fix or re-export the file"
+        )
     if "parquet" in low and ("magic" in low or "corrupt" in low or "invalid" in low or "too small" in low):
         return "corrupt Parquet file; re-download it"
     if "gzip" in low or "zlib" in low or "inflate" in low:
@@ -218,8 +269,10 @@ def _fail(msg: str, lenient: bool) -> str:
 
 
 def _decimal(expr: str, column: str, file_label: str, lenient: bool = False) -> str:
-    msg = _sql_str(f"{file_label}: column {column}: value '") + f" || CAST({expr} AS VARCHAR) || " + _sql_str(
-        "' is not a number"
+    msg = (
+        _sql_str(f"{file_label}: column {column}: value '")
+        + f" || CAST({expr} AS VARCHAR) || "
+        + _sql_str("' is not a number")
     )
     return (
         f"CASE WHEN {expr} IS NULL THEN NULL "
@@ -234,8 +287,10 @@ def _timestamp(expr: str, column: str, file_label: str, source_type: str, lenien
     if source_type.startswith("TIMESTAMP") or source_type == "DATE":
         return f"CAST({expr} AS TIMESTAMP)"
     fmts = "[" + ", ".join(_sql_str(f) for f in DATE_FORMATS) + "]"
-    msg = _sql_str(f"{file_label}: column {column}: value '") + f" || CAST({expr} AS VARCHAR) || " + _sql_str(
-        "' is not a date/time (use ISO 8601, e.g. 2024-09-01T00:00:00Z)"
+    msg = (
+        _sql_str(f"{file_label}: column {column}: value '")
+        + f" || CAST({expr} AS VARCHAR) || "
+        + _sql_str("' is not a date/time (use ISO 8601, e.g. 2024-09-01T00:00:00Z)")
     )
     return (
         f"CASE WHEN {expr} IS NULL THEN NULL ELSE coalesce("
@@ -255,8 +310,10 @@ def _string(expr: str, col: catalog.Column | None) -> str:
 def _tags(expr: str, file_label: str, source_type: str, lenient: bool = False) -> str:
     if source_type.startswith("MAP"):
         return f"CAST({expr} AS {catalog.TAGS_TYPE})"
-    msg = _sql_str(f"{file_label}: column Tags: value '") + f" || left(CAST({expr} AS VARCHAR), 80) || " + _sql_str(
-        "' is not a JSON object of key/value pairs"
+    msg = (
+        _sql_str(f"{file_label}: column Tags: value '")
+        + f" || left(CAST({expr} AS VARCHAR), 80) || "
+        + _sql_str("' is not a JSON object of key/value pairs")
     )
     text = f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
     return (
@@ -472,8 +529,13 @@ class _RichProgress:
 
         self.sizes = {p: p.stat().st_size for p, _ in files}
         self.progress = Progress(
-            TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), TextColumn("{task.description}"),
-            console=Console(stderr=True), transient=True,
+            TextColumn("ingest"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
         )
         self.task = self.progress.add_task("", total=sum(self.sizes.values()))
 
@@ -505,15 +567,25 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, sha: str) -> bool:
 
 
 def _ingest_one(
-    con: duckdb.DuckDBPyConnection, path: Path, explicit: bool, batch: list[int], replace: bool, encoding: str,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    explicit: bool,
+    batch: list[int],
+    replace: bool,
+    encoding: str,
     lenient: bool = False,
 ) -> FileReport:
     import duckdb
 
     sha = sha256_of(path)
     if _already_loaded(con, sha):
-        return FileReport(path=str(path), sha256=sha, format="known", skipped=True,
-                          warnings=[f"{path.name}: already loaded (same content); nothing to do"])
+        return FileReport(
+            path=str(path),
+            sha256=sha,
+            format="known",
+            skipped=True,
+            warnings=[f"{path.name}: already loaded (same content); nothing to do"],
+        )
     src = describe(con, path, encoding)
     if cur.is_cur(set(src.names)):
         plan = plan_cur(src, lenient)
@@ -523,13 +595,18 @@ def _ingest_one(
         except BadInput:
             if explicit:
                 raise
-            return FileReport(path=str(path), sha256=sha, format="not-billing", skipped=True,
-                              warnings=[f"{path.name}: skipped, not FOCUS or CUR billing data"])
+            return FileReport(
+                path=str(path),
+                sha256=sha,
+                format="not-billing",
+                skipped=True,
+                warnings=[f"{path.name}: skipped, not FOCUS or CUR billing data"],
+            )
     ingest_id = _next_id(con)
     _add_columns(con, plan.extra_columns)
     targets = ", ".join(_q(t) for t, _ in plan.select) + ', "x_IngestId"'
     exprs = ", ".join(e.replace("__category", "cat.__cat") for _, e in plan.select) + f", {ingest_id}"
-    source = f"{_reader_sql(path, src.kind, encoding)} AS src"
+    source = f"{_reader_sql(path, src.kind, encoding, src.delim)} AS src"
     if plan.fmt == "cur":
         pc = next((n for n in src.names if cur.normalise_name(n) == "line_item_product_code"), None)
         join_on = f"cat.__pc = src.{_q(pc)}" if pc else "false"
@@ -547,14 +624,22 @@ def _ingest_one(
 def _nulled_values(con: duckdb.DuckDBPyConnection, path: Path, src: _Source, plan: _Plan, encoding: str) -> list[str]:
     """Lenient mode: which columns had values that could not be converted and were stored as NULL."""
     raw = plan.raw or {}
-    checks = [(t, raw[t], e) for t, e in plan.select if t in raw and catalog.by_name().get(t) is not None
-              and catalog.by_name()[t].type in ("Decimal", "DateTime", "JSON")]
+    checks = [
+        (t, raw[t], e)
+        for t, e in plan.select
+        if t in raw
+        and catalog.by_name().get(t) is not None
+        and catalog.by_name()[t].type in ("Decimal", "DateTime", "JSON")
+    ]
     if not checks:
         return []
     parts = ", ".join(f"count(*) FILTER ({r} IS NOT NULL AND ({e}) IS NULL)" for _, r, e in checks)
-    row = con.execute(f"SELECT {parts} FROM {_reader_sql(path, src.kind, encoding)}").fetchone() or ()
-    return [f"{path.name}: {n} value(s) in {t} could not be read and were stored as NULL"
-            for (t, _, _), n in zip(checks, row, strict=True) if n]
+    row = con.execute(f"SELECT {parts} FROM {_reader_sql(path, src.kind, encoding, src.delim)}").fetchone() or ()
+    return [
+        f"{path.name}: {n} value(s) in {t} could not be read and were stored as NULL"
+        for (t, _, _), n in zip(checks, row, strict=True)
+        if n
+    ]
 
 
 def _next_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -584,11 +669,15 @@ def _locate(path: Path, src: _Source, encoding: str, exc: Exception) -> str:
         import duckdb
 
         try:  # the batch's transaction is aborted by the error: look on a fresh in-memory connection
-            row = duckdb.connect().execute(
-                f"SELECT rn FROM (SELECT row_number() OVER () AS rn, CAST({_q(source_col)} AS VARCHAR) AS v "
-                f"FROM {_reader_sql(path, src.kind, encoding)}) WHERE v = ? ORDER BY rn LIMIT 1",
-                [value],
-            ).fetchone()
+            row = (
+                duckdb.connect()
+                .execute(
+                    f"SELECT rn FROM (SELECT row_number() OVER () AS rn, CAST({_q(source_col)} AS VARCHAR) AS v "
+                    f"FROM {_reader_sql(path, src.kind, encoding, src.delim)}) WHERE v = ? ORDER BY rn LIMIT 1",
+                    [value],
+                )
+                .fetchone()
+            )
             line = int(row[0]) + 1 if row and src.kind == "csv" else (int(row[0]) if row else None)
         except Exception:
             line = None
@@ -597,11 +686,18 @@ def _locate(path: Path, src: _Source, encoding: str, exc: Exception) -> str:
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection, path: Path, sha: str, plan: _Plan, ingest_id: int, batch: list[int],
-    replace: bool, kind: str,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sha: str,
+    plan: _Plan,
+    ingest_id: int,
+    batch: list[int],
+    replace: bool,
+    kind: str,
 ) -> FileReport:
     stats = con.execute(
-        f"""SELECT count(*), list(DISTINCT strftime(BillingPeriodStart, '%Y-%m')) FILTER (BillingPeriodStart IS NOT NULL),
+        f"""SELECT count(*),
+                   list(DISTINCT strftime(BillingPeriodStart, '%Y-%m')) FILTER (BillingPeriodStart IS NOT NULL),
                    list(DISTINCT ProviderName) FILTER (ProviderName IS NOT NULL),
                    count(*) FILTER (ChargePeriodStart IS NULL AND BillingPeriodStart IS NULL)
             FROM {catalog.TABLE} WHERE "x_IngestId" = ?""",
@@ -619,12 +715,30 @@ def _record(
     con.execute(
         f"INSERT INTO {store.INGEST_LOG} (ingest_id, path, sha256, format, focus_version, rows, ingested_at, "
         "billing_periods, providers, replaced_rows, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
-        [ingest_id, str(path), sha, f"{plan.fmt}-{kind}", plan.version, rows,
-         dt.datetime.now(dt.UTC).replace(tzinfo=None), periods, providers, replaced],
+        [
+            ingest_id,
+            str(path),
+            sha,
+            f"{plan.fmt}-{kind}",
+            plan.version,
+            rows,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            periods,
+            providers,
+            replaced,
+        ],
     )
-    return FileReport(path=str(path), sha256=sha, format=f"{plan.fmt}-{kind}", focus_version=plan.version,
-                      rows=rows, replaced_rows=replaced, billing_periods=periods, providers=providers,
-                      warnings=warnings)
+    return FileReport(
+        path=str(path),
+        sha256=sha,
+        format=f"{plan.fmt}-{kind}",
+        focus_version=plan.version,
+        rows=rows,
+        replaced_rows=replaced,
+        billing_periods=periods,
+        providers=providers,
+        warnings=warnings,
+    )
 
 
 def _off_spec(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str) -> list[str]:
@@ -657,7 +771,8 @@ def _replace_periods(con: duckdb.DuckDBPyConnection, ingest_id: int, batch: list
         con.execute(f"DELETE FROM {catalog.TABLE} f WHERE {where}")
         con.execute(
             f"""UPDATE {store.INGEST_LOG} SET active = false WHERE active AND ingest_id NOT IN ({in_batch})
-                AND ingest_id NOT IN (SELECT DISTINCT "x_IngestId" FROM {catalog.TABLE} WHERE "x_IngestId" IS NOT NULL)"""
+                AND ingest_id NOT IN
+                    (SELECT DISTINCT "x_IngestId" FROM {catalog.TABLE} WHERE "x_IngestId" IS NOT NULL)"""
         )
     return n
 

@@ -47,7 +47,7 @@ def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConne
                         f"{path} is busy (another finops process is writing); try again in a moment"
                     ) from None
                 raise
-        time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not crypto
+        time.sleep(delay * (1 + random.random()))
         delay = min(delay * 2, 0.5)
 
 
