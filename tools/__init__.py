@@ -18,6 +18,8 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.forecast",
     "tools.anomalies.tool",
     "tools.explain",
+    "tools.policies.tools",
+    "tools.tagging.tools",
 )
 
 
