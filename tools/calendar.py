@@ -114,8 +114,12 @@ def load_calendar(path: Path | str) -> list[CalendarEvent]:
 def _load_yaml(path: Path, text: str) -> list[CalendarEvent]:
     import yaml
 
+    class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+        """Safe loader that keeps dates as text, so a bad date is reported with its entry."""
+
+    _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
@@ -225,7 +229,5 @@ def holiday_days(country: str, start: dt.date, end: dt.date) -> dict[dt.date, st
             code, subdiv=subdiv or None, years=range(start.year, end.year + 1), language="en_US"
         )
     except NotImplementedError:
-        raise BadInput(
-            f"unknown country {country!r} for public holidays; use an ISO code like US, GB, DE"
-        ) from None
+        raise BadInput(f"unknown country {country!r} for public holidays; use an ISO code like US, GB, DE") from None
     return {day: str(name) for day, name in sorted(table.items()) if start <= day <= end}

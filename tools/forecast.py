@@ -142,12 +142,8 @@ def forecast(
 
 
 class ForecastIn(BaseModel):
-    horizon_days: int = Field(
-        30, ge=1, le=MAX_HORIZON, description="days to forecast after the last settled day"
-    )
-    by: str | None = Field(
-        None, description="split by a FOCUS column (ServiceName, SubAccountId, RegionId) or tag:KEY"
-    )
+    horizon_days: int = Field(30, ge=1, le=MAX_HORIZON, description="days to forecast after the last settled day")
+    by: str | None = Field(None, description="split by a FOCUS column (ServiceName, SubAccountId, RegionId) or tag:KEY")
     budget_usd: float | None = Field(None, gt=0, description="monthly budget to compare the projection with")
 
 

@@ -17,12 +17,8 @@ CHART_HISTORY_DAYS = 42
 
 
 @click.command("forecast")
-@click.option(
-    "--horizon", type=click.IntRange(1, 366), default=30, show_default=True, help="Days to forecast."
-)
-@click.option(
-    "--by", "by", default=None, help="Split by a FOCUS column (ServiceName, SubAccountId, ...) or tag:KEY."
-)
+@click.option("--horizon", type=click.IntRange(1, 366), default=30, show_default=True, help="Days to forecast.")
+@click.option("--by", "by", default=None, help="Split by a FOCUS column (ServiceName, SubAccountId, ...) or tag:KEY.")
 @click.option(
     "--calendar",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -30,9 +26,7 @@ CHART_HISTORY_DAYS = 42
     help="Company events, YAML or .ics (default: the configured calendar, or the demo's).",
 )
 @click.option("--country", default=None, help="Public holidays of this country (ISO code, e.g. US, DE-BY).")
-@click.option(
-    "--budget", type=float, default=None, help="Monthly budget in USD (a quarter compares with 3x)."
-)
+@click.option("--budget", type=float, default=None, help="Monthly budget in USD (a quarter compares with 3x).")
 @json_option
 @click.pass_context
 def command(
@@ -50,9 +44,7 @@ def command(
     cfg = settings(ctx)
     tctx = cfg.tool_context()
     ensure_data(tctx, quiet=as_json)
-    result = forecast(
-        tctx, horizon, by=by, calendar_path=calendar, country=country or cfg.country, budget_usd=budget
-    )
+    result = forecast(tctx, horizon, by=by, calendar_path=calendar, country=country or cfg.country, budget_usd=budget)
     if as_json:
         emit_json(result.json_doc())
     else:
@@ -73,9 +65,7 @@ def render(r: ForecastResult) -> None:
     out.print(f"[dim]{r.method}.[/dim]")
     if r.unsettled_days:
         days = ", ".join(f"{u.date} ({money(u.cost)} of ~{money(u.expected)})" for u in r.unsettled_days)
-        out.print(
-            f"[yellow]Unsettled (billing lag), excluded from fitting and forecast instead:[/yellow] {days}"
-        )
+        out.print(f"[yellow]Unsettled (billing lag), excluded from fitting and forecast instead:[/yellow] {days}")
     _projections(r)
     out.print(sparkline(r))
     if r.events_used:
@@ -121,9 +111,7 @@ def _parts(r: ForecastResult) -> None:
         [s.key, money(s.total), f"{money(s.total_lo)} – {money(s.total_hi)}", f"{s.total / total:.0%}"]
         for s in r.series[1:]
     ]
-    print_table(
-        [r.by or "part", "forecast", "80% range", "share"], rows, title=f"By {r.by} ({r.reconciliation})"
-    )
+    print_table([r.by or "part", "forecast", "80% range", "share"], rows, title=f"By {r.by} ({r.reconciliation})")
 
 
 def _event_text(e: Any) -> str:

@@ -37,9 +37,7 @@ def prophet_forecast(
     n = len(y)
     ds = pd.date_range(pd.Timestamp(start), periods=n + horizon, freq="D")
     end = start + dt.timedelta(days=n + horizon - 1)
-    model = Prophet(
-        holidays=_holidays_frame(cal, start, end), seasonality_mode="multiplicative", interval_width=0.8
-    )
+    model = Prophet(holidays=_holidays_frame(cal, start, end), seasonality_mode="multiplicative", interval_width=0.8)
     model.add_regressor("month_start", mode="multiplicative")
     frame = pd.DataFrame({"ds": ds, "month_start": (ds.day == 1).astype(float)})
     train = frame.iloc[:n].assign(y=y)

@@ -29,9 +29,7 @@ from tools.forecasting.regression import RegressionConfig
 MODEL = "calendar_regression"
 GOALS = {"wape_vs_seasonal_naive": 0.6, "wape_vs_run_rate": 0.7, "win_rate": 0.9, "coverage": (0.75, 0.85)}
 
-Forecaster = Callable[
-    [dt.date, np.ndarray, int, CalendarInfo], tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
-]
+Forecaster = Callable[[dt.date, np.ndarray, int, CalendarInfo], tuple[np.ndarray, np.ndarray | None, np.ndarray | None]]
 
 
 @dataclass(frozen=True)
@@ -80,9 +78,7 @@ def backtest(
     seconds = {m: 0.0 for m in fns}
     fits = 0
     for s in series:
-        acc: dict[str, dict[str, list[np.ndarray]]] = {
-            m: {"y": [], "p": [], "lo": [], "hi": [], "ev": []} for m in fns
-        }
+        acc: dict[str, dict[str, list[np.ndarray]]] = {m: {"y": [], "p": [], "lo": [], "hi": [], "ev": []} for m in fns}
         for origin in origins:
             n = (origin - s.start).days + 1
             if n + horizon > len(s.y) or n < 60:
@@ -126,9 +122,7 @@ def _event_mask(origin: dt.date, horizon: int, cal: CalendarInfo) -> np.ndarray:
     return np.array([d in hits or d.day == 1 for d in days])
 
 
-def _summary(
-    per: dict[str, list[dict[str, float]]], seconds: dict[str, float], fits: int, n: int
-) -> dict[str, Any]:
+def _summary(per: dict[str, list[dict[str, float]]], seconds: dict[str, float], fits: int, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {"series": n, "fits_per_method": fits, "methods": {}}
     base = {b: np.array([r["wape"] for r in per[b]]) for b in ("seasonal_naive", "run_rate")}
     for m, rows in per.items():

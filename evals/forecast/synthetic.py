@@ -22,15 +22,9 @@ ORIGINS = (dt.date(2026, 8, 31), dt.date(2026, 9, 30), dt.date(2026, 10, 31))  #
 HORIZON = 30
 
 CALENDAR = (
-    CalendarEvent(
-        name="Black Friday sale", start=dt.date(2024, 11, 29), end=dt.date(2024, 12, 2), effect="+50%"
-    ),
-    CalendarEvent(
-        name="Black Friday sale", start=dt.date(2025, 11, 28), end=dt.date(2025, 12, 1), effect="+50%"
-    ),
-    CalendarEvent(
-        name="Black Friday sale", start=dt.date(2026, 11, 27), end=dt.date(2026, 11, 30), effect="+50%"
-    ),
+    CalendarEvent(name="Black Friday sale", start=dt.date(2024, 11, 29), end=dt.date(2024, 12, 2), effect="+50%"),
+    CalendarEvent(name="Black Friday sale", start=dt.date(2025, 11, 28), end=dt.date(2025, 12, 1), effect="+50%"),
+    CalendarEvent(name="Black Friday sale", start=dt.date(2026, 11, 27), end=dt.date(2026, 11, 30), effect="+50%"),
     CalendarEvent(
         name="Annual conference",
         start=dt.date(2025, 9, 16),
@@ -39,9 +33,7 @@ CALENDAR = (
         effect="+30%",
     ),
     CalendarEvent(name="Load test", start=dt.date(2026, 3, 10), end=dt.date(2026, 3, 11), effect="+80%"),
-    CalendarEvent(
-        name="EU region launch", start=dt.date(2026, 11, 16), end=dt.date(2026, 11, 22), effect="+25%"
-    ),
+    CalendarEvent(name="EU region launch", start=dt.date(2026, 11, 16), end=dt.date(2026, 11, 22), effect="+25%"),
 )
 
 

@@ -113,9 +113,7 @@ def test_unknown_country_is_bad_input_naming_the_code() -> None:
         ("- a list at the top\n", r"expected a mapping"),
     ],
 )
-def test_malformed_yaml_calendar_is_one_line_naming_file_and_entry(
-    tmp_path: Path, text: str, expected: str
-) -> None:
+def test_malformed_yaml_calendar_is_one_line_naming_file_and_entry(tmp_path: Path, text: str, expected: str) -> None:
     path = write(tmp_path, "bad.yaml", text)
     with pytest.raises(BadInput, match=expected) as info:
         load_calendar(path)

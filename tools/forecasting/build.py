@@ -90,9 +90,7 @@ def build_forecast(
         projections=_projections(spend, n, total_fc, ext, horizon_end, budget_usd),
         budget_usd=budget_usd,
         history=[
-            HistoryPoint(
-                date=spend.start + dt.timedelta(days=i), cost=round(float(spend.total[i]), 2), settled=i < n
-            )
+            HistoryPoint(date=spend.start + dt.timedelta(days=i), cost=round(float(spend.total[i]), 2), settled=i < n)
             for i in range(max(len(spend.total) - HISTORY_DAYS, 0), len(spend.total))
         ],
     )
@@ -172,9 +170,7 @@ def _events_used(fc: SeriesForecast, first: dt.date, horizon: int) -> list[Event
     last = first + dt.timedelta(days=horizon - 1)
     out = []
     for eff in fc.design.effects:
-        dates = sorted(
-            d for d, names in fc.design.day_labels.items() if first <= d <= last and eff.name in names
-        )
+        dates = sorted(d for d, names in fc.design.day_labels.items() if first <= d <= last and eff.name in names)
         if not dates:
             continue
         if eff.source == "learned":
@@ -245,9 +241,7 @@ def _method_sentence(fc: SeriesForecast, cal: CalendarInfo, country: str, n: int
     if n_events:
         parts.append(f"{n_events} company calendar event{'s' if n_events != 1 else ''}")
     shifts = len(fc.fit.shifts)
-    trend = (
-        f"{shifts} level shift{'s' if shifts != 1 else ''} and a local trend" if shifts else "a local trend"
-    )
+    trend = f"{shifts} level shift{'s' if shifts != 1 else ''} and a local trend" if shifts else "a local trend"
     origins = fc.backtest.origins
     intervals = (
         f"80% intervals from {origins} rolling backtest origins"

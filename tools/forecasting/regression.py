@@ -20,7 +20,7 @@ class RegressionConfig:
     """Tuning of the calendar regression (defaults chosen by the backtests in evals/forecast)."""
 
     ridge_weekday: float = 0.5
-    ridge_calendar: float = 1.0
+    ridge_calendar: float = 0.3
     level_halflife: float = 28.0
     level_window: int = 91
     min_level_days: int = 21
@@ -62,15 +62,17 @@ def _robust_fit(
     prior: np.ndarray,
     base_w: np.ndarray,
     cfg: RegressionConfig,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Huber IRLS around the weighted ridge."""
+    """Huber IRLS around the weighted ridge; rows flagged in ``keep`` (calendar days) are never down-weighted."""
+    keep = np.zeros(len(y), dtype=bool) if keep is None else keep
     w = base_w.copy()
     b = _wls(X, y, w, penalty, prior)
     for _ in range(cfg.irls_iterations):
         r = y - X @ b
         scale = 1.4826 * float(np.median(np.abs(r - np.median(r)))) or 1e-9
         u = np.abs(r) / (cfg.huber_k * scale)
-        w = base_w * np.where(u <= 1.0, 1.0, 1.0 / np.maximum(u, 1e-12))
+        w = base_w * np.where((u <= 1.0) | keep, 1.0, 1.0 / np.maximum(u, 1e-12))
         b = _wls(X, y, w, penalty, prior)
     return b
 
@@ -126,9 +128,7 @@ def log_transform(y: np.ndarray) -> tuple[np.ndarray, float]:
     return np.log(np.maximum(y, 0.0) + c), c
 
 
-def fit_predict(
-    y: np.ndarray, design: Design, horizon: int, cfg: RegressionConfig | None = None
-) -> RegressionFit:
+def fit_predict(y: np.ndarray, design: Design, horizon: int, cfg: RegressionConfig | None = None) -> RegressionFit:
     """Fit on ``y`` (the design's training days) and forecast the next ``horizon`` days."""
     cfg = cfg or RegressionConfig()
     n = design.n_train
@@ -138,17 +138,17 @@ def fit_predict(
     t = np.arange(design.n_total) / 365.0
     cal = design.X
     kinds = design.kinds
-    cal_pen = np.array(
-        [cfg.ridge_weekday if k in ("weekday", "month_start") else cfg.ridge_calendar for k in kinds]
-    )
+    cal_pen = np.array([cfg.ridge_weekday if k in ("weekday", "month_start") else cfg.ridge_calendar for k in kinds])
     base_w = np.ones(n)
+    special_cols = [i for i, k in enumerate(kinds) if k in ("holiday", "event")]
+    special = cal[:n, special_cols].any(axis=1) if special_cols else np.zeros(n, dtype=bool)
 
     def fit(shifts: list[int]) -> tuple[np.ndarray, np.ndarray]:
         X = np.column_stack([np.ones(design.n_total), t, _step_columns(design.n_total, shifts), cal])
         k0 = 2 + len(shifts)
         pen = np.concatenate([np.full(k0, 1e-6), cal_pen])
         prior = np.concatenate([np.zeros(k0), design.prior])
-        return _robust_fit(X[:n], ly_adj, pen, prior, base_w, cfg), X
+        return _robust_fit(X[:n], ly_adj, pen, prior, base_w, cfg, special), X
 
     b, X = fit([])
     shifts = detect_shifts(ly_adj - X[:n] @ b, cfg) if n >= 2 * cfg.min_segment else []

@@ -81,9 +81,7 @@ def resolve_dimension(con: Any, by: str) -> Dimension:
         text.lower(), [o.lower() for o in options], n=1, cutoff=0.5
     )
     hint = f"did you mean {close[0]}? " if close else ""
-    raise BadInput(
-        f"--by {by}: no such column or tag key; {hint}try ServiceName, SubAccountId, RegionId or tag:KEY"
-    )
+    raise BadInput(f"--by {by}: no such column or tag key; {hint}try ServiceName, SubAccountId, RegionId or tag:KEY")
 
 
 def _tag_syntax(text: str) -> str | None:
@@ -132,9 +130,7 @@ def _total(rows: list[tuple[Any, ...]]) -> DailySpend:
     missing = n - len(days)
     if missing:
         have = set(days)
-        first = next(
-            start + dt.timedelta(days=i) for i in range(n) if start + dt.timedelta(days=i) not in have
-        )
+        first = next(start + dt.timedelta(days=i) for i in range(n) if start + dt.timedelta(days=i) not in have)
         raise BadInput(
             f"daily spend has {missing} missing day(s) between {start} and {end} (first {first}); "
             "ingest the missing billing period before forecasting"
@@ -168,11 +164,7 @@ def unsettled_tail(start: dt.date, y: np.ndarray, expected: np.ndarray | None = 
     on the days before them); without it, the median of the same weekday over the 4 weeks before.
     """
     n = len(y)
-    tail = (
-        len(expected)
-        if expected is not None
-        else min(MAX_UNSETTLED_DAYS, max(n - 28 - MAX_UNSETTLED_DAYS, 0))
-    )
+    tail = len(expected) if expected is not None else min(MAX_UNSETTLED_DAYS, max(n - 28 - MAX_UNSETTLED_DAYS, 0))
     ref_end = n - tail
     out: list[UnsettledDay] = []
     for i in range(n - 1, ref_end - 1, -1):
