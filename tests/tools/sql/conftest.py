@@ -39,7 +39,8 @@ def build_home(home: Path, rows: int = ROWS) -> ToolContext:
         call = reserve(ledger, reserved_usd=Decimal("1"), feature="ask", provider="test", model=model)
         settle(ledger, call, cost_usd=Decimal(cost), input_tokens=1000, output_tokens=200, latency_ms=5,
                outcome="ok", estimated=False, request_id="r", model=model)
-    return ToolContext(home=home, limits=QueryLimits(timeout_s=1.0, max_rows=100, max_chars=20_000))
+    limits = QueryLimits(timeout_s=1.0, max_rows=100, max_chars=20_000, memory_limit="512MB")
+    return ToolContext(home=home, limits=limits)
 
 
 @pytest.fixture
