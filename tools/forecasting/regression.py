@@ -141,7 +141,7 @@ def fit_predict(y: np.ndarray, design: Design, horizon: int, cfg: RegressionConf
     cal_pen = np.array([cfg.ridge_weekday if k in ("weekday", "month_start") else cfg.ridge_calendar for k in kinds])
     base_w = np.ones(n)
     special_cols = [i for i, k in enumerate(kinds) if k in ("holiday", "event")]
-    special = cal[:n, special_cols].any(axis=1) if special_cols else np.zeros(n, dtype=bool)
+    special = np.asarray(cal[:n, special_cols].any(axis=1)) if special_cols else np.zeros(n, dtype=bool)
 
     def fit(shifts: list[int]) -> tuple[np.ndarray, np.ndarray]:
         X = np.column_stack([np.ones(design.n_total), t, _step_columns(design.n_total, shifts), cal])
