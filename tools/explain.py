@@ -103,6 +103,7 @@ class Explanation(BaseModel):
     summary: str
     resource_ids: list[str] = Field(default_factory=list)
     matched: list[str] = Field(default_factory=list, description="anomaly resources this evidence names")
+    group: str | None = Field(default=None, description="a group (e.g. ASG) whose members are the resources")
     score: float = 0.0
 
 
@@ -147,16 +148,18 @@ def _identifiers(anomaly: Anomaly) -> dict[str, float]:
     return out
 
 
-def _match(item: EvidenceItem, idents: dict[str, float]) -> tuple[list[str], float]:
-    """Anomaly identifiers the item names and the delta share they carry."""
+def _match(item: EvidenceItem, idents: dict[str, float]) -> tuple[list[str], float, str | None]:
+    """Anomaly identifiers the item names, the delta share they carry, and a group name if by group."""
     matched: dict[str, float] = {}
+    group: str | None = None
     for value in [*item.resource_ids, *item.resource_names]:
         for tok in _tokens(value):
             for ident, share in idents.items():
-                group = len(tok) >= 4 and ident.startswith(tok + "-") and ident[len(tok) + 1 :].isdigit()
-                if ident == tok or group:
+                member = len(tok) >= 4 and ident.startswith(tok + "-") and ident[len(tok) + 1 :].isdigit()
+                if ident == tok or member:
                     matched[ident] = matched.get(ident, 0.0) + share
-    return sorted(matched), min(1.0, sum(matched.values()))
+                    group = tok if member and ident != tok else group
+    return sorted(matched), min(1.0, sum(matched.values())), group
 
 
 def service_hints(anomaly: Anomaly) -> set[str]:
@@ -209,7 +212,7 @@ def grade(anomaly: Anomaly, items: list[EvidenceItem]) -> list[Explanation]:
     for item in items:
         if not lo <= item.time <= hi:
             continue
-        matched, share = _match(item, idents)
+        matched, share, group = _match(item, idents)
         same_account = item.account_id is None or not accounts or item.account_id in accounts
         level: Grade | None = None
         if matched:
@@ -231,6 +234,7 @@ def grade(anomaly: Anomaly, items: list[EvidenceItem]) -> list[Explanation]:
                 summary=item.summary,
                 resource_ids=list(item.resource_ids),
                 matched=matched,
+                group=group,
                 score=round(score, 3),
             )
         )
@@ -275,17 +279,19 @@ def _cite(e: Explanation) -> str:
 def narrative(anomaly: Anomaly, explanations: list[Explanation]) -> str:
     """Deterministic one-paragraph story: what moved, by how much, since when, and the best cause."""
     verb = "rose" if anomaly.direction == "up" else "fell"
-    head = (
-        f"Spend on {label(anomaly)} {verb} {_usd(anomaly.impact_per_day_usd)}/day from {_day(anomaly.start)}"
-    )
+    head = f"Spend on {label(anomaly)} {verb} {_usd(anomaly.impact_per_day_usd)}/day from {_day(anomaly.start)}"
     if not anomaly.ongoing and anomaly.days > 1:
         head += f" to {_day(anomaly.end)}"
     head += f" ({_usd(anomaly.impact_usd)} over {anomaly.days} day{'s' if anomaly.days != 1 else ''})"
     if not explanations:
         return head + "; no matching change found in the evidence searched: unexplained."
     top = explanations[0]
+    if top.group and top.grade == "confirmed":
+        head = head.replace(f"Spend on {label(anomaly)}", f"Spend on group {top.group} ({label(anomaly)})", 1)
     who = _clip(top.actor, 40) if top.actor else "someone"
-    what = _clip(top.summary or top.action, 90)
+    what = _clip(top.summary or top.action, 120)
+    if top.actor and what.endswith(f" by {_clip(top.actor, 40)}"):
+        what = what[: -len(f" by {_clip(top.actor, 40)}")]
     when = f"{top.time:%H:%M} UTC on {_day(top.time.date())}"
     because = "because" if top.grade == "confirmed" else "probably because"
     cites = [_cite(top)]

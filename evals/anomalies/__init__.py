@@ -85,9 +85,7 @@ def run_anomaly_eval(seeds: int = 8, first_seed: int = 1, demo: bool = False) ->
     return _report(totals, seconds, cases)
 
 
-def _report(
-    totals: dict[str, Tally], seconds: dict[str, float], cases: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _report(totals: dict[str, Tally], seconds: dict[str, float], cases: list[dict[str, Any]]) -> dict[str, Any]:
     ours, base = totals["seasonal"].summary(), totals["zscore28"].summary()
     measured = {
         "f1": ours["f1"],

@@ -298,9 +298,7 @@ class _Planter:
                 return s, e
         return None
 
-    def _add(
-        self, kind: str, s: int, e: int, dims: dict[str, str], delta: float, cause: EvidenceItem
-    ) -> None:
+    def _add(self, kind: str, s: int, e: int, dims: dict[str, str], delta: float, cause: EvidenceItem) -> None:
         self.evidence.append(cause)
         self.incidents.append(
             Incident(
@@ -436,9 +434,7 @@ class _Planter:
         s, e = w
         per = float(self.rng.uniform(400, 900))
         rid = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS[1]}:endpoint/{name}"
-        r = Resource(
-            rid, name, "Amazon SageMaker", "ml.p4d.24xlarge-hosting", ACCOUNTS[1], "us-east-1", "ml", per, 1.0
-        )
+        r = Resource(rid, name, "Amazon SageMaker", "ml.p4d.24xlarge-hosting", ACCOUNTS[1], "us-east-1", "ml", per, 1.0)
         v = np.zeros(len(self.days))
         v[s : e + 1] = per
         self.extra.append((r, v))
@@ -484,11 +480,7 @@ class _Planter:
         rng = self.rng
         for k in range(n):
             inc = self.incidents[k % len(self.incidents)] if self.incidents else None
-            day = (
-                inc.start
-                if inc is not None and k % 3 != 2
-                else self.days[int(rng.integers(40, len(self.days)))]
-            )
+            day = inc.start if inc is not None and k % 3 != 2 else self.days[int(rng.integers(40, len(self.days)))]
             r = self.res[int(rng.integers(0, len(self.res)))]
             when = dt.datetime.combine(day, dt.time(int(rng.integers(0, 24)), 7), dt.UTC)
             if k % 4 == 0:
@@ -671,3 +663,38 @@ def _write(db_path: Path, days: list[dt.date], series: list[tuple[Resource, np.n
         )
         store.materialise_tags(con)
         return int(table.num_rows)
+
+
+def export_cloudtrail(items: list[EvidenceItem], root: Path) -> int:
+    """Write the CloudTrail items as log files laid out as delivered to S3; returns files written."""
+    import gzip
+    import json
+
+    files: dict[Path, list[dict[str, Any]]] = {}
+    for item in items:
+        if item.source != "cloudtrail":
+            continue
+        acct = item.account_id or ACCOUNTS[0]
+        region = item.region or "us-east-1"
+        day = item.time.date()
+        folder = root / "AWSLogs" / acct / "CloudTrail" / region / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+        record = {
+            "eventVersion": "1.09",
+            "eventID": item.ref,
+            "eventTime": item.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventName": item.action,
+            "eventSource": f"{item.service_hint or 'ec2'}.amazonaws.com",
+            "eventType": "AwsApiCall",
+            "readOnly": False,
+            "awsRegion": region,
+            "recipientAccountId": acct,
+            "userIdentity": {"type": "IAMUser", "userName": item.actor or "unknown", "accountId": acct},
+            "requestParameters": {"note": item.summary},
+            "resources": [{"ARN": rid} for rid in item.resource_ids]
+            + [{"ResourceName": name} for name in item.resource_names],
+        }
+        files.setdefault(folder / f"{acct}_CloudTrail_{region}_{day:%Y%m%d}_synth.json.gz", []).append(record)
+    for path, records in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    return len(files)

@@ -61,7 +61,7 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
     found = []
     for i in np.flatnonzero((res.flag[:, first:] != 0).any(axis=1)):
         for start, end, sign in runs(res.flag[i]):
-            if start < first or (start == end and _blip(y[i, start], res, i, start)):
+            if start < first or (start == end and _blip(float(y[i, start]), res, int(i), start)):
                 continue
             window = slice(start, end + 1)
             found.append(
