@@ -140,6 +140,8 @@ def parse_diff(text: str) -> list[FileDiff]:
             line_no += 1
         elif current is not None and line.startswith("-"):
             current.removed.append(line[1:])
+        elif current is not None and line.startswith(" "):
+            line_no += 1  # context line (GitHub patches carry 3 lines of context)
     return files
 
 
