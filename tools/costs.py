@@ -22,8 +22,15 @@ if TYPE_CHECKING:
     import duckdb
 
 Metric = Literal[
-    "effective_cost", "billed_cost", "list_cost", "contracted_cost", "savings",
-    "consumed_quantity", "tokens", "cost_per_million_tokens", "row_count",
+    "effective_cost",
+    "billed_cost",
+    "list_cost",
+    "contracted_cost",
+    "savings",
+    "consumed_quantity",
+    "tokens",
+    "cost_per_million_tokens",
+    "row_count",
 ]
 METRIC_SQL: dict[str, str] = {
     "effective_cost": "sum(EffectiveCost)",
@@ -40,26 +47,61 @@ METRIC_SQL: dict[str, str] = {
     "row_count": "count(*)",
 }
 METRIC_LABEL = {
-    "effective_cost": "effective_cost", "billed_cost": "billed_cost", "list_cost": "list_cost",
-    "contracted_cost": "contracted_cost", "savings": "savings_vs_list", "consumed_quantity": "quantity",
-    "tokens": "tokens", "cost_per_million_tokens": "cost_per_1m_tokens", "row_count": "rows",
+    "effective_cost": "effective_cost",
+    "billed_cost": "billed_cost",
+    "list_cost": "list_cost",
+    "contracted_cost": "contracted_cost",
+    "savings": "savings_vs_list",
+    "consumed_quantity": "quantity",
+    "tokens": "tokens",
+    "cost_per_million_tokens": "cost_per_1m_tokens",
+    "row_count": "rows",
 }
 # Friendly names for dimensions -> the column (or expression) they mean.
 DIMENSION_ALIASES: dict[str, str] = {
-    "service": "ServiceName", "services": "ServiceName", "provider": "ProviderName", "cloud": "ProviderName",
-    "account": "SubAccountName", "subaccount": "SubAccountName", "sub_account": "SubAccountName",
-    "account_id": "SubAccountId", "billing_account": "BillingAccountName", "region": "RegionId",
-    "category": "ServiceCategory", "service_category": "ServiceCategory", "subcategory": "ServiceSubcategory",
-    "resource": "ResourceId", "resource_name": "ResourceName", "resource_type": "ResourceType", "sku": "SkuId",
-    "meter": "SkuMeter", "charge_category": "ChargeCategory", "pricing_category": "PricingCategory",
-    "zone": "AvailabilityZone", "availability_zone": "AvailabilityZone", "publisher": "PublisherName",
-    "commitment": "CommitmentDiscountId", "commitment_type": "CommitmentDiscountType",
-    "currency": "BillingCurrency", "unit": "ConsumedUnit", "usage_type": "x_UsageType",
+    "service": "ServiceName",
+    "services": "ServiceName",
+    "provider": "ProviderName",
+    "cloud": "ProviderName",
+    "account": "SubAccountName",
+    "subaccount": "SubAccountName",
+    "sub_account": "SubAccountName",
+    "account_id": "SubAccountId",
+    "billing_account": "BillingAccountName",
+    "region": "RegionId",
+    "category": "ServiceCategory",
+    "service_category": "ServiceCategory",
+    "subcategory": "ServiceSubcategory",
+    "resource": "ResourceId",
+    "resource_name": "ResourceName",
+    "resource_type": "ResourceType",
+    "sku": "SkuId",
+    "meter": "SkuMeter",
+    "charge_category": "ChargeCategory",
+    "pricing_category": "PricingCategory",
+    "zone": "AvailabilityZone",
+    "availability_zone": "AvailabilityZone",
+    "publisher": "PublisherName",
+    "commitment": "CommitmentDiscountId",
+    "commitment_type": "CommitmentDiscountType",
+    "currency": "BillingCurrency",
+    "unit": "ConsumedUnit",
+    "usage_type": "x_UsageType",
 }
 MODEL_EXPR = "json_extract_string(SkuPriceDetails, '$.ModelId')"
 PeriodKind = Literal[
-    "all", "this_month", "last_month", "month_to_date", "last_n_days", "last_n_months", "this_quarter",
-    "last_quarter", "this_year", "last_year", "year_to_date", "range",
+    "all",
+    "this_month",
+    "last_month",
+    "month_to_date",
+    "last_n_days",
+    "last_n_months",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_year",
+    "year_to_date",
+    "range",
 ]
 Granularity = Literal["none", "day", "week", "month", "quarter", "year"]
 Compare = Literal["none", "previous_period", "same_period_last_year"]
@@ -284,7 +326,7 @@ def compile_query(
         groups.append(q.granularity)
     for name in q.group_by:
         expr, out = dims.expr(name)
-        selects.append(f"{expr} AS {_q(out)}")
+        selects.append(expr if expr == _q(out) else f"{expr} AS {_q(out)}")
         groups.append(_q(out))
     where = [_filter_sql(f, dims) for f in q.filters]
     if q.metric in ("tokens", "cost_per_million_tokens"):
@@ -297,7 +339,8 @@ def compile_query(
         cur_m = _filtered(metric, cur_f)
         prev_m = _filtered(metric, prev_f)
         selects += [
-            f"{cur_m} AS current_{label}", f"{prev_m} AS previous_{label}",
+            f"{cur_m} AS current_{label}",
+            f"{prev_m} AS previous_{label}",
             f"coalesce({cur_m}, 0) - coalesce({prev_m}, 0) AS change",
             f"round(100.0 * (coalesce({cur_m}, 0) - {prev_m}) / nullif(abs({prev_m}), 0), 1) AS change_pct",
         ]
@@ -369,10 +412,18 @@ def run_cost_query(ctx: ToolContext, q: CostQuery) -> CostResult:
     if end > anchor - dt.timedelta(days=0) and q.period.kind not in ("all", "range"):
         notes.append(f"data ends {anchor - dt.timedelta(days=1)}")
     return CostResult(
-        columns=result.columns, rows=result.rows, row_count=result.row_count, truncated=result.truncated,
-        sql=sql, metric=q.metric, period_start=start, period_end=end,
-        previous_start=prev[0] if prev else None, previous_end=prev[1] if prev else None,
-        data_last_day=anchor - dt.timedelta(days=1), notes=notes,
+        columns=result.columns,
+        rows=result.rows,
+        row_count=result.row_count,
+        truncated=result.truncated,
+        sql=sql,
+        metric=q.metric,
+        period_start=start,
+        period_end=end,
+        previous_start=prev[0] if prev else None,
+        previous_end=prev[1] if prev else None,
+        data_last_day=anchor - dt.timedelta(days=1),
+        notes=notes,
     )
 
 

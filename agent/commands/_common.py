@@ -49,7 +49,7 @@ def _default(value: Any) -> Any:
 def emit_json(doc: Any) -> None:
     """Write one JSON document to stdout."""
     if hasattr(doc, "model_dump"):
-        doc = doc.model_dump(mode="json")
+        doc = doc.model_dump()  # python mode: Decimal stays a number (see _default), not a string
     sys.stdout.write(json.dumps(doc, default=_default, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
