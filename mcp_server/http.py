@@ -7,7 +7,6 @@ with a token every request must carry ``Authorization: Bearer <token>`` (compare
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 from typing import Any
 
@@ -15,43 +14,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tools.errors import BadInput
+from mcp_server.bind import TOKEN_ENV, check_bind, is_loopback, is_wildcard
+
+__all__ = ["MCP_PATH", "TOKEN_ENV", "build_app", "check_bind", "security_settings", "serve"]
 
 log = logging.getLogger("finops.mcp")
 
 MCP_PATH = "/mcp"
 MAX_BODY_BYTES = 1 * 1024 * 1024  # JSON-RPC requests are small; 1 MiB is plenty
-TOKEN_ENV = "FINOPS_MCP_TOKEN"  # noqa: S105 - the variable name, not a secret
-MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_wildcard(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_unspecified
-    except ValueError:
-        return False
-
-
-def check_bind(host: str, token: str | None) -> None:
-    """Refuse an exposed listener without a token, and a token too short to be one."""
-    if token is not None and len(token) < MIN_TOKEN_CHARS:
-        raise BadInput(f"{TOKEN_ENV} is too short: use at least {MIN_TOKEN_CHARS} random characters")
-    if not is_loopback(host) and not token:
-        raise BadInput(
-            f"refusing to listen on {host} without a bearer token: set {TOKEN_ENV} to a long random "
-            "string (clients send it as 'Authorization: Bearer ...') or use --host 127.0.0.1"
-        )
 
 
 def security_settings(
@@ -61,7 +33,7 @@ def security_settings(
     hosts = list(LOOPBACK_HOSTS)
     origins = list(LOOPBACK_ORIGINS)
     extra = list(allowed_hosts or [])
-    if not is_loopback(host) and not _is_wildcard(host):
+    if not is_loopback(host) and not is_wildcard(host):
         extra.append(host)
     for name in extra:
         shown = f"[{name}]" if ":" in name and not name.startswith("[") else name

@@ -50,13 +50,15 @@ def command(
 ) -> None:
     """Serve every finops tool over MCP. Read-only; --host other than loopback needs FINOPS_MCP_TOKEN."""
     from agent.commands._common import ensure_data
+    from mcp_server.bind import TOKEN_ENV, check_bind
+
+    _configure_logging(verbose)
+    token = os.environ.get(TOKEN_ENV) or None
+    if transport == "http":
+        check_bind(host, token)  # refuse before any work (and before importing mcp)
     from mcp_server import http
     from mcp_server.server import build_server
 
-    _configure_logging(verbose)
-    token = os.environ.get(http.TOKEN_ENV) or None
-    if transport == "http":
-        http.check_bind(host, token)  # refuse before any work
     cfg = settings(ctx)
     tctx = cfg.tool_context()
     if not no_demo:

@@ -178,7 +178,8 @@ class CoreBackend:
         except FinopsError as exc:
             return f"provider problem: {exc.message}"
         if choice.name == "offline":
-            return "offline planner" + (" (no API key)" if "no " in choice.reason and "KEY" in choice.reason else "")
+            no_key = "no " in choice.reason and "KEY" in choice.reason
+            return "offline planner (no API key)" if no_key else "offline planner"
         model = self.settings.model or choice.cheap_model or ""
         return f"{choice.name} · {model}"
 
