@@ -105,7 +105,8 @@ def build_vocabulary(con: duckdb.DuckDBPyConnection, version: str) -> Vocabulary
     rows = con.execute(
         f"""SELECT k, v FROM (
               SELECT e.key AS k, e.value AS v, sum(coalesce(EffectiveCost, BilledCost, 0)) AS c,
-                     row_number() OVER (PARTITION BY e.key ORDER BY sum(coalesce(EffectiveCost, BilledCost, 0)) DESC) AS rn
+                     row_number() OVER (PARTITION BY e.key
+                                        ORDER BY sum(coalesce(EffectiveCost, BilledCost, 0)) DESC) AS rn
               FROM (SELECT unnest(map_entries(Tags)) AS e, EffectiveCost, BilledCost FROM {t} WHERE Tags IS NOT NULL)
               GROUP BY 1, 2) WHERE rn <= 100 AND v IS NOT NULL ORDER BY k, c DESC"""
     ).fetchall()
