@@ -62,14 +62,17 @@ def render(r: ForecastResult) -> None:
         f"[bold]Forecast[/bold] {first} to {total.points[-1].date}: {money(total.total)} "
         f"(80%: {money(total.total_lo)} to {money(total.total_hi)})"
     )
-    out.print(f"[dim]{r.method}.[/dim]")
+    out.print(f"[dim]{r.method}.[/dim]", soft_wrap=True)
     if r.unsettled_days:
         days = ", ".join(f"{u.date} ({money(u.cost)} of ~{money(u.expected)})" for u in r.unsettled_days)
-        out.print(f"[yellow]Unsettled (billing lag), excluded from fitting and forecast instead:[/yellow] {days}")
+        out.print(
+            f"[yellow]Unsettled (billing lag), excluded from fitting and forecast instead:[/yellow] {days}",
+            soft_wrap=True,
+        )
     _projections(r)
     out.print(sparkline(r))
     if r.events_used:
-        out.print("Calendar in the horizon: " + "; ".join(_event_text(e) for e in r.events_used))
+        out.print("Calendar in the horizon: " + "; ".join(_event_text(e) for e in r.events_used), soft_wrap=True)
     bt = r.backtest
     if bt.wape is not None:
         base = bt.baseline_wape

@@ -175,9 +175,9 @@ def _events_used(fc: SeriesForecast, first: dt.date, horizon: int) -> list[Event
             continue
         if eff.source == "learned":
             coef = fc.fit.coef.get(f"{eff.kind}:{eff.name}", 0.0)
-            effect: str | None = f"{math.exp(coef) - 1:+.0%}"
+            effect: str | None = _pct(math.exp(coef) - 1)
         elif eff.source == "stated" and eff.stated_ratio is not None:
-            effect = f"{eff.stated_ratio - 1:+.0%}"
+            effect = _pct(eff.stated_ratio - 1)
         else:
             effect = None
         out.append(
@@ -191,6 +191,10 @@ def _events_used(fc: SeriesForecast, first: dt.date, horizon: int) -> list[Event
             )
         )
     return out
+
+
+def _pct(x: float) -> str:
+    return "±0%" if abs(x) < 0.005 else f"{x:+.0%}"
 
 
 def _projections(
