@@ -30,6 +30,7 @@ class RegressionConfig:
     shift_threshold: float = 6.0
     min_segment: int = 21
     huber_k: float = 2.0
+    biweight_c: float = 4.685
     irls_iterations: int = 3
 
 
@@ -140,7 +141,7 @@ def fit_predict(y: np.ndarray, design: Design, horizon: int, cfg: RegressionConf
     kinds = design.kinds
     cal_pen = np.array([cfg.ridge_weekday if k in ("weekday", "month_start") else cfg.ridge_calendar for k in kinds])
     base_w = np.ones(n)
-    special_cols = [i for i, k in enumerate(kinds) if k in ("holiday", "event")]
+    special_cols = [i for i, k in enumerate(kinds) if k in ("holiday", "event", "month_start")]
     special = np.asarray(cal[:n, special_cols].any(axis=1)) if special_cols else np.zeros(n, dtype=bool)
 
     def fit(shifts: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -183,14 +184,26 @@ def _damped_steps(h: np.ndarray, damping: float, horizon: int) -> np.ndarray:
 
 
 def _local_level(z: np.ndarray, shifts: list[int], cfg: RegressionConfig) -> tuple[float, float]:
-    """Level at the last training day and the local slope, from the days since the last shift."""
+    """Level at the last training day and the local slope, from the days since the last shift.
+
+    Exponentially weighted line fitted with Tukey's biweight on the series' own noise scale, started
+    from the recent median: a multi-day incident inside the window (a minority of days) gets weight 0
+    instead of dragging the level, while a level shift has already cut the window at its start.
+    """
     n = len(z)
     start = max(n - cfg.level_window, shifts[-1] if shifts else 0)
     start = min(start, max(n - cfg.min_level_days, 0))
     zz = z[start:]
     m = len(zz)
     age = np.arange(m)[::-1].astype(float)
-    w = 0.5 ** (age / cfg.level_halflife)
+    decay = 0.5 ** (age / cfg.level_halflife)
     X = np.column_stack([np.ones(m), -age])
-    b = _robust_fit(X, zz, np.array([1e-6, 1e-6]), np.zeros(2), w, cfg)
+    scale = max(robust_sd(z), 1e-6)
+    b = np.array([float(np.median(zz[-min(m, 14) :])), 0.0])
+    for _ in range(6):
+        u = (zz - X @ b) / (cfg.biweight_c * scale)
+        w = decay * np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
+        if w.sum() < 0.2 * decay.sum():  # nothing fits: fall back to the plain weighted fit
+            w = decay
+        b = _wls(X, zz, w, np.array([1e-6, 1e-6]), np.zeros(2))
     return float(b[0]), float(b[1])
