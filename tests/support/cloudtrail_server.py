@@ -1,4 +1,6 @@
-"""A real HTTP server on 127.0.0.1 speaking the CloudTrail JSON 1.1 protocol (LookupEvents only).
+"""A real HTTP server on 127.0.0.1 speaking the CloudTrail JSON 1.1 protocol (LookupEvents) and,
+for GET requests, enough of the S3 REST protocol (ListObjectsV2 with a delimiter, GetObject) to
+serve a trail's log files from a bucket.
 
 boto3 is pointed at it with ``endpoint_url``. It filters the configured events by the one lookup
 attribute and the time range, paginates with ``NextToken``, and can answer AccessDenied. Every
@@ -18,6 +20,8 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 
@@ -28,6 +32,8 @@ class CloudTrailState:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     deny: bool = False
+    objects: dict[str, bytes] = field(default_factory=dict)  # "bucket/key" -> body (S3 side)
+    s3_gets: list[str] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
 
@@ -63,6 +69,29 @@ def _as_event(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _list_xml(state: CloudTrailState, bucket: str, query: dict[str, list[str]]) -> str:
+    """ListObjectsV2 with a delimiter: direct keys as Contents, deeper levels as CommonPrefixes."""
+    prefix, delimiter = query.get("prefix", [""])[0], query.get("delimiter", [""])[0]
+    keys = sorted(k.split("/", 1)[1] for k in state.objects if k.startswith(bucket + "/"))
+    contents, prefixes = [], []
+    for key in (k for k in keys if k.startswith(prefix)):
+        rest = key[len(prefix) :]
+        if delimiter and delimiter in rest:
+            common = prefix + rest.split(delimiter, 1)[0] + delimiter
+            if common not in prefixes:
+                prefixes.append(common)
+        else:
+            size = len(state.objects[f"{bucket}/{key}"])
+            contents.append(f"<Contents><Key>{escape(key)}</Key><Size>{size}</Size>"
+                            "<LastModified>2026-11-03T00:00:00.000Z</LastModified></Contents>")  # fmt: skip
+    common_xml = "".join(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in prefixes)
+    return (
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Name>{escape(bucket)}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(contents)}</KeyCount>"
+        f"<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{''.join(contents)}{common_xml}</ListBucketResult>"
+    )
+
+
 def _handler(state: CloudTrailState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -82,12 +111,35 @@ def _handler(state: CloudTrailState) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(200, self._lookup(request))
 
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            bucket, _, key = unquote(parts.path).lstrip("/").partition("/")
+            state.s3_gets.append(unquote(parts.path) + ("?" + parts.query if parts.query else ""))
+            if state.deny:
+                self._xml(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+            elif key:
+                body = state.objects.get(f"{bucket}/{key}")
+                if body is None:
+                    self._xml(404, "<Error><Code>NoSuchKey</Code><Message>no</Message></Error>")
+                else:
+                    self._raw(200, body, "application/octet-stream")
+            else:
+                self._xml(200, _list_xml(state, bucket, parse_qs(parts.query)))
+
+        def _xml(self, status: int, text: str) -> None:
+            self._raw(status, ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode(), "application/xml")
+
+        def _raw(self, status: int, data: bytes, ctype: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _lookup(self, request: dict[str, Any]) -> dict[str, Any]:
             attrs = request.get("LookupAttributes") or [None]
             start, end = request.get("StartTime", 0), request.get("EndTime", 2**40)
-            hits = [
-                r for r in state.records if start <= _epoch(r["eventTime"]) <= end and _matches(r, attrs[0])
-            ]
+            hits = [r for r in state.records if start <= _epoch(r["eventTime"]) <= end and _matches(r, attrs[0])]
             hits.sort(key=lambda r: r["eventTime"], reverse=True)
             offset = int(request.get("NextToken") or 0)
             size = int(request.get("MaxResults") or 50)

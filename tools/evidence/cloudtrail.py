@@ -196,8 +196,17 @@ def actor_of(identity: Any, username: str | None = None) -> str | None:
     arn = str(identity.get("arn") or "")
     if kind == "AssumedRole" and "/" in arn:
         parts = arn.split("/")
-        return f"{parts[-1]} (role {parts[1]})" if len(parts) >= 3 else parts[-1]
+        return f"{parts[-1]} (role {_role_label(parts[1])})" if len(parts) >= 3 else parts[-1]
     return username or (arn or None) or identity.get("principalId")
+
+
+def _role_label(role: str) -> str:
+    """``AWSReservedSSO_PowerUserAccess_7c1e9f2a4b3d5e6f`` -> ``PowerUserAccess`` (IAM Identity Center)."""
+    if role.startswith("AWSReservedSSO_"):
+        middle = role[len("AWSReservedSSO_") :]
+        head, _, tail = middle.rpartition("_")
+        return head if head and all(c in "0123456789abcdef" for c in tail) else middle
+    return role
 
 
 def is_change(record: dict[str, Any]) -> bool:

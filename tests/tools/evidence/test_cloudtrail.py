@@ -34,9 +34,7 @@ def test_aws_docs_sample_records_keep_only_successful_changes(tmp_path: Path) ->
     folder.mkdir(parents=True)
     for sample in SAMPLES.glob("*.json"):
         shutil.copy(sample, folder / sample.name)
-    items, status = read_log_files(
-        tmp_path, datetime(2014, 3, 6, tzinfo=UTC), datetime(2014, 3, 7, tzinfo=UTC)
-    )
+    items, status = read_log_files(tmp_path, datetime(2014, 3, 6, tzinfo=UTC), datetime(2014, 3, 7, tzinfo=UTC))
     assert status.complete, status.message
     names = {i.action for i in items}
     assert {"StartInstances", "StopInstances", "CreateKeyPair"} <= names
@@ -102,9 +100,7 @@ def test_resource_ids_and_names_come_from_parameters_responses_and_resources() -
         source="ec2.amazonaws.com",
         request={"instanceType": "p4d.24xlarge", "minCount": 4, "maxCount": 4},
         response={
-            "instancesSet": {
-                "items": [{"instanceId": "i-0abc1234def567890"}, {"instanceId": "i-0abc1234def567891"}]
-            }
+            "instancesSet": {"items": [{"instanceId": "i-0abc1234def567890"}, {"instanceId": "i-0abc1234def567891"}]}
         },
     )
     nat = record(
@@ -138,6 +134,15 @@ def test_resource_ids_and_names_come_from_parameters_responses_and_resources() -
     assert ep_i.resource_ids == ["arn:aws:sagemaker:us-east-1:111122223333:endpoint/llm-gpu"]
     assert rds_i.resource_ids == ["arn:aws:rds:us-east-1:111122223333:db:orders-db"]
     assert "orders-db" in rds_i.resource_names and "dBInstanceClass db.r6g.4xlarge" in rds_i.summary
+
+
+def test_identity_center_roles_read_as_the_permission_set() -> None:
+    event = asg_update()
+    event["userIdentity"]["arn"] = (
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_PowerUserAccess_7c1e9f2a4b3d5e6f/erin@acme.example"
+    )
+    item = record_to_item(event)
+    assert item is not None and item.actor == "erin@acme.example (role PowerUserAccess)"
 
 
 def test_hostile_long_fields_stay_data_and_are_truncated() -> None:

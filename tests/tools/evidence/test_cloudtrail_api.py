@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,10 @@ from tests.support.cloudtrail_server import (
     asg_update,
     cloudtrail_server,
     record,
+    write_log,
 )
 from tools.evidence.aws import ReadOnlySession, TokenBucket
-from tools.evidence.cloudtrail import LOOKUP_STATEMENT, event_names_for, lookup_events
+from tools.evidence.cloudtrail import LOOKUP_STATEMENT, S3_STATEMENT, event_names_for, lookup_events, read_log_files
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 4, tzinfo=UTC)
@@ -43,8 +45,7 @@ def _bucket(clock: FakeClock) -> TokenBucket:
 def _events(count: int) -> list[dict[str, object]]:
     base = datetime(2026, 11, 2, tzinfo=UTC)
     return [
-        asg_update((base + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"), user=f"user{i}")
-        for i in range(count)
+        asg_update((base + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"), user=f"user{i}") for i in range(count)
     ]
 
 
@@ -77,9 +78,7 @@ def test_requests_are_paced_to_two_per_second_without_real_sleeping() -> None:
 
     bucket.acquire = acquire  # type: ignore[method-assign]
     with cloudtrail_server(state) as url:
-        _, status = lookup_events(
-            START, END, session=ReadOnlySession(endpoint_url=url), bucket=bucket, now=lambda: NOW
-        )
+        _, status = lookup_events(START, END, session=ReadOnlySession(endpoint_url=url), bucket=bucket, now=lambda: NOW)
     assert status.pages == 6 and len(seen) == 6
     # a burst of 2, then one request every 0.5 s: 6 requests need 2 s of (fake) time
     assert seen[-1] == pytest.approx(2.0)
@@ -176,3 +175,34 @@ def test_regions_are_each_queried() -> None:
         )
     assert status.pages == 2 and len(state.requests) == 2
     assert len(items) == 2  # the same event ids returned by both regions are de-duplicated
+
+
+def _s3_objects(tmp_path: Path) -> dict[str, bytes]:
+    write_log(tmp_path, [asg_update()])
+    write_log(tmp_path, [asg_update("2026-10-01T10:00:00Z")], day="2026/10/01")
+    return {
+        "trail-bucket/org/" + p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*.json.gz")
+    }
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_log_files_are_read_from_an_s3_prefix_pruning_days_outside_the_window(tmp_path: Path) -> None:
+    state = CloudTrailState(objects=_s3_objects(tmp_path))
+    with cloudtrail_server(state) as url:
+        items, status = read_log_files("s3://trail-bucket/org", START, END, session=ReadOnlySession(endpoint_url=url))
+    assert status.complete, status.message
+    assert [i.summary.split(" by ")[0] for i in items] == ["UpdateAutoScalingGroup web-prod minSize 20 maxSize 40"]
+    object_gets = [g for g in state.s3_gets if g.endswith(".json.gz")]
+    assert len(object_gets) == 1 and "/2026/11/03/" in object_gets[0]
+    assert not any("/2026/10/" in g for g in state.s3_gets)  # October was never listed
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_s3_access_denied_names_the_statement_needed(tmp_path: Path) -> None:
+    state = CloudTrailState(objects=_s3_objects(tmp_path), deny=True)
+    with cloudtrail_server(state) as url:
+        items, status = read_log_files(
+            "s3://trail-bucket/org", START, END, session=ReadOnlySession(endpoint_url=url, max_attempts=1)
+        )
+    assert items == [] and not status.complete
+    assert S3_STATEMENT in status.message
