@@ -177,9 +177,7 @@ def _destination(
     webhook_url = webhook_url or os.environ.get("FINOPS_SLACK_WEBHOOK") or None
     bot_token = bot_token or os.environ.get("FINOPS_SLACK_BOT_TOKEN") or None
     if not webhook_url and not bot_token:
-        raise BadInput(
-            "no Slack destination: set FINOPS_SLACK_WEBHOOK (or FINOPS_SLACK_BOT_TOKEN and a channel)"
-        )
+        raise BadInput("no Slack destination: set FINOPS_SLACK_WEBHOOK (or FINOPS_SLACK_BOT_TOKEN and a channel)")
     if webhook_url:
         parts = urlsplit(webhook_url)
         loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
@@ -462,17 +460,13 @@ def _flush(ctx: ToolContext, dest: Destination, pacing: Pacing) -> DeliveryResul
         if not outcome.ok:
             queued = len(_outbox(ctx, dest.fingerprint))
             line = scrub(_failure_line(outcome, queued), dest.secrets())
-            return DeliveryResult(
-                status="queued", sent=sent, queued=queued, message=line, delivered_keys=delivered
-            )
+            return DeliveryResult(status="queued", sent=sent, queued=queued, message=line, delivered_keys=delivered)
         sent += 1
         if int(doc.get("part", 0)) + 1 >= int(doc.get("parts", 1)):
             _record_sent(ctx, dest.fingerprint, doc.get("keys", []), datetime.now(UTC))
             delivered += [str(k) for k in doc.get("keys", [])]
         path.unlink(missing_ok=True)
-    return DeliveryResult(
-        status="sent", sent=sent, message=f"sent {sent} queued message(s)", delivered_keys=delivered
-    )
+    return DeliveryResult(status="sent", sent=sent, message=f"sent {sent} queued message(s)", delivered_keys=delivered)
 
 
 def post_digest(
@@ -509,9 +503,7 @@ def post_digest(
             return earlier.model_copy(
                 update={
                     "queued": queued,
-                    "message": earlier.message.replace(
-                        f"{earlier.queued} message(s)", f"{queued} message(s)"
-                    ),
+                    "message": earlier.message.replace(f"{earlier.queued} message(s)", f"{queued} message(s)"),
                 }
             )
         known = _known_keys(ctx, dest.fingerprint)
@@ -536,9 +528,7 @@ def post_digest(
     )
 
 
-def _enqueue(
-    ctx: ToolContext, dest: Destination, blocks: list[dict[str, Any]], text: str, keys: list[str]
-) -> None:
+def _enqueue(ctx: ToolContext, dest: Destination, blocks: list[dict[str, Any]], text: str, keys: list[str]) -> None:
     chunks = split_blocks(blocks)
     created = datetime.now(UTC).isoformat()
     identity = json.dumps([dest.fingerprint, sorted(keys), blocks, text]).encode()

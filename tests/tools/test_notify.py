@@ -48,9 +48,7 @@ def pacing(fake: FakeTime, **kw: float) -> Pacing:
 
 
 def blocks(title: str = "FinOps anomalies") -> list[dict[str, object]]:
-    return build_digest_blocks(
-        title, [("ASG web-prod +$412/day", "min-size 2→20 by alice")], footer="agent cost $0.01"
-    )
+    return build_digest_blocks(title, [("ASG web-prod +$412/day", "min-size 2→20 by alice")], footer="agent cost $0.01")
 
 
 def outbox_files(ctx: ToolContext) -> list[Path]:
@@ -67,18 +65,12 @@ def fake() -> FakeTime:
     return FakeTime()
 
 
-def test_a_digest_is_delivered_once_as_valid_block_kit_and_not_again(
-    ctx: ToolContext, fake: FakeTime
-) -> None:
+def test_a_digest_is_delivered_once_as_valid_block_kit_and_not_again(ctx: ToolContext, fake: FakeTime) -> None:
     state = SlackState()
     with slack_server(state) as base:
         url = base + SECRET_PATH
-        first = post_digest(
-            ctx, blocks(), "1 anomaly", dedupe_keys=["a1"], webhook_url=url, pacing=pacing(fake)
-        )
-        second = post_digest(
-            ctx, blocks(), "1 anomaly", dedupe_keys=["a1"], webhook_url=url, pacing=pacing(fake)
-        )
+        first = post_digest(ctx, blocks(), "1 anomaly", dedupe_keys=["a1"], webhook_url=url, pacing=pacing(fake))
+        second = post_digest(ctx, blocks(), "1 anomaly", dedupe_keys=["a1"], webhook_url=url, pacing=pacing(fake))
     assert (first.status, first.sent, first.queued) == ("sent", 1, 0)
     assert (second.status, second.sent, second.duplicates) == ("duplicate", 0, ["a1"])
     (body,) = state.delivered
@@ -89,9 +81,7 @@ def test_a_digest_is_delivered_once_as_valid_block_kit_and_not_again(
     assert outbox_files(ctx) == []
 
 
-def test_429_with_a_short_retry_after_waits_on_the_clock_then_sends_once(
-    ctx: ToolContext, fake: FakeTime
-) -> None:
+def test_429_with_a_short_retry_after_waits_on_the_clock_then_sends_once(ctx: ToolContext, fake: FakeTime) -> None:
     state = SlackState(script=[Reply(429, "rate_limited", {"Retry-After": "1"})])
     with slack_server(state) as base:
         result = post_digest(
@@ -114,9 +104,7 @@ def test_429_with_a_long_retry_after_queues_for_the_next_run(ctx: ToolContext, f
     assert len(state.delivered) == 1 and outbox_files(ctx) == []
 
 
-def test_5xx_backs_off_with_a_cap_then_the_next_run_sends_old_then_new(
-    ctx: ToolContext, fake: FakeTime
-) -> None:
+def test_5xx_backs_off_with_a_cap_then_the_next_run_sends_old_then_new(ctx: ToolContext, fake: FakeTime) -> None:
     state = SlackState(script=[Reply(500, "rollup_error")] * 5)
     with slack_server(state) as base:
         url = base + SECRET_PATH
@@ -130,9 +118,7 @@ def test_5xx_backs_off_with_a_cap_then_the_next_run_sends_old_then_new(
         )
         assert first.status == "queued" and "HTTP 500" in first.message and "outbox" in first.message
         assert fake.sleeps[:4] == [1.0, 2.0, 3.0, 3.0]  # exponential, capped; no sleep after the last try
-        second = post_digest(
-            ctx, blocks("new"), "new", dedupe_keys=["a2"], webhook_url=url, pacing=pacing(fake)
-        )
+        second = post_digest(ctx, blocks("new"), "new", dedupe_keys=["a2"], webhook_url=url, pacing=pacing(fake))
     assert second.status == "sent" and second.sent == 2
     assert [b["text"] for b in state.delivered] == ["old", "new"]
 
@@ -225,9 +211,7 @@ def test_secrets_never_appear_in_logs_errors_results_or_files(
         )
     refused = refused_url() + SECRET_PATH
     outputs.append(
-        post_digest(
-            ctx, blocks(), "t", dedupe_keys=["r"], webhook_url=refused, pacing=pacing(fake)
-        ).model_dump_json()
+        post_digest(ctx, blocks(), "t", dedupe_keys=["r"], webhook_url=refused, pacing=pacing(fake)).model_dump_json()
     )
     captured = capsys.readouterr()
     files = "".join(p.read_text(errors="replace") for p in ctx.home.rglob("*") if p.is_file())
@@ -239,9 +223,7 @@ def test_secrets_never_appear_in_logs_errors_results_or_files(
 
 def test_a_plain_http_webhook_off_loopback_is_refused_without_echoing_it(ctx: ToolContext) -> None:
     with pytest.raises(BadInput) as info:
-        post_digest(
-            ctx, blocks(), "t", dedupe_keys=["a"], webhook_url="http://hooks.example.com" + SECRET_PATH
-        )
+        post_digest(ctx, blocks(), "t", dedupe_keys=["a"], webhook_url="http://hooks.example.com" + SECRET_PATH)
     assert "xyzSuperSecretToken123" not in str(info.value)
 
 
@@ -284,9 +266,7 @@ def test_messages_are_paced_to_one_per_second(ctx: ToolContext, fake: FakeTime) 
     many = build_digest_blocks("big", [("s", str(i)) for i in range(140)])
     raw = many + many + many
     with slack_server(state) as base:
-        result = post_digest(
-            ctx, raw, "t", dedupe_keys=["burst"], webhook_url=base + SECRET_PATH, pacing=pace
-        )
+        result = post_digest(ctx, raw, "t", dedupe_keys=["burst"], webhook_url=base + SECRET_PATH, pacing=pace)
     assert result.sent == 3 and len(state.delivered) == 3
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(stamps))
 
@@ -305,9 +285,6 @@ def test_oversized_digests_are_cut_to_slack_limits() -> None:
 
 
 def test_untrusted_text_cannot_ping_or_link() -> None:
-    assert (
-        escape_mrkdwn("<!channel> <http://evil|click> & co")
-        == "&lt;!channel&gt; &lt;http://evil|click&gt; &amp; co"
-    )
+    assert escape_mrkdwn("<!channel> <http://evil|click> & co") == "&lt;!channel&gt; &lt;http://evil|click&gt; &amp; co"
     text = json.dumps(build_digest_blocks("t", [("<!here>", "<@U123>")]))
     assert "<!here>" not in text and "<@U123>" not in text

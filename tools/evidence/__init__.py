@@ -144,9 +144,7 @@ def collect(
     if ct_dir is not None:
         from tools.evidence.cloudtrail import read_log_files
 
-        found, status = read_log_files(
-            ct_dir, start, end, accounts=accounts, regions=regions, session=aws_session
-        )
+        found, status = read_log_files(ct_dir, start, end, accounts=accounts, regions=regions, session=aws_session)
         items += found
         statuses.append(status)
     if cloudtrail_api:
@@ -165,9 +163,7 @@ def collect(
     if github_repo:
         from tools.evidence.github import collect_github
 
-        found, status = collect_github(
-            ctx, github_repo, start, end, token=github_token, base_url=github_base_url
-        )
+        found, status = collect_github(ctx, github_repo, start, end, token=github_token, base_url=github_base_url)
         items += found
         statuses.append(status)
     items.sort(key=lambda item: (item.time, item.source, item.ref))

@@ -458,9 +458,7 @@ def _error_code(exc: Exception) -> str:
 # ---------------------------------------------------------------- LookupEvents API
 
 
-def _lookup_pages(
-    client: Any, bucket: TokenBucket, params: dict[str, Any], max_pages: int
-) -> Iterator[dict[str, Any]]:
+def _lookup_pages(client: Any, bucket: TokenBucket, params: dict[str, Any], max_pages: int) -> Iterator[dict[str, Any]]:
     token: str | None = None
     for _ in range(max_pages):
         bucket.acquire()

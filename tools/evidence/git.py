@@ -155,9 +155,7 @@ def setting_changes(diff: FileDiff) -> list[str]:
             out.append(f"{key} {old[key]} -> {value}")
         elif key not in old and is_cost_setting(key):
             out.append(f"{key} = {value}")
-    out += [
-        f"{key} {value} -> (removed)" for key, value in old.items() if key not in new and is_cost_setting(key)
-    ]
+    out += [f"{key} {value} -> (removed)" for key, value in old.items() if key not in new and is_cost_setting(key)]
     return out
 
 
@@ -231,9 +229,7 @@ def _read_commit(repo: Path, sha: str) -> _Commit:
 def commit_item(repo: Path, sha: str) -> EvidenceItem | None:
     """One commit as evidence, or None if it touches no IaC/app file."""
     commit = _read_commit(repo, sha)
-    patch = run_git(
-        repo, "show", "--format=", "-U0", "-M", "--no-ext-diff", "--no-textconv", "--no-color", sha, "--"
-    )
+    patch = run_git(repo, "show", "--format=", "-U0", "-M", "--no-ext-diff", "--no-textconv", "--no-color", sha, "--")
     diffs = [d for d in parse_diff(patch) if d.path != "/dev/null" and is_relevant(d.path)]
     if not diffs:
         return None
@@ -255,9 +251,7 @@ def commit_item(repo: Path, sha: str) -> EvidenceItem | None:
 
 def _added_block(diff: FileDiff, address: str) -> bool:
     kind, _, label = address.partition(".")
-    return any(
-        f'"{kind}"' in text and f'"{label}"' in text and TF_BLOCK.match(text) for _, text in diff.added
-    )
+    return any(f'"{kind}"' in text and f'"{label}"' in text and TF_BLOCK.match(text) for _, text in diff.added)
 
 
 def _to_item(

@@ -63,9 +63,7 @@ def test_allow_list_is_by_operation_name(name: str, allowed: bool) -> None:
 
 def test_token_bucket_allows_a_burst_then_paces_to_the_rate() -> None:
     now = [0.0]
-    bucket = TokenBucket(
-        rate=2.0, capacity=2.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
+    bucket = TokenBucket(rate=2.0, capacity=2.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     stamps = []
     for _ in range(5):
         bucket.acquire()

@@ -46,9 +46,7 @@ class Repo:
             "GIT_CONFIG_GLOBAL": "/dev/null",
             "GIT_CONFIG_NOSYSTEM": "1",
         }
-        done = subprocess.run(
-            ["git", *args], cwd=self.path, env=env, capture_output=True, text=True, check=True
-        )
+        done = subprocess.run(["git", *args], cwd=self.path, env=env, capture_output=True, text=True, check=True)
         return done.stdout.strip()
 
     def commit(self, files: dict[str, str], message: str, when: str, author: str = "alice") -> str:
@@ -147,9 +145,7 @@ def test_repository_configured_diff_programs_never_run(repo: Repo, tmp_path: Pat
 
 def test_the_commit_cap_marks_the_source_incomplete(repo: Repo) -> None:
     for i in range(3):
-        repo.commit(
-            {"infra/asg.tf": ASG_V1.replace("= 4", f"= {5 + i}")}, f"c{i}", f"2026-11-03T0{i}:00:00+00:00"
-        )
+        repo.commit({"infra/asg.tf": ASG_V1.replace("= 4", f"= {5 + i}")}, f"c{i}", f"2026-11-03T0{i}:00:00+00:00")
     items, status = commits_in_window(repo.path, START, END, max_commits=2)
     assert len(items) == 2 and not status.complete and "stopped at 2" in status.message
 
