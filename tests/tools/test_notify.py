@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -288,3 +289,24 @@ def test_untrusted_text_cannot_ping_or_link() -> None:
     assert escape_mrkdwn("<!channel> <http://evil|click> & co") == "&lt;!channel&gt; &lt;http://evil|click&gt; &amp; co"
     text = json.dumps(build_digest_blocks("t", [("<!here>", "<@U123>")]))
     assert "<!here>" not in text and "<@U123>" not in text
+
+
+def test_two_runs_at_once_deliver_a_digest_only_once(ctx: ToolContext) -> None:
+    state = SlackState()
+    results: list[str] = []
+    with slack_server(state) as base:
+        url = base + SECRET_PATH
+
+        def run() -> None:
+            fake = FakeTime()
+            res = post_digest(ctx, blocks(), "t", dedupe_keys=["same"], webhook_url=url, pacing=pacing(fake))
+            results.append(res.status)
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+    assert len(state.delivered) == 1
+    assert sorted(results) == ["duplicate", "duplicate", "duplicate", "sent"]
+    assert not list(ctx.home.rglob("*.tmp"))
