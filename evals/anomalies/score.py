@@ -73,10 +73,7 @@ def matches(a: Anomaly, t: Truth) -> bool:
     if a.start > t.end + dt.timedelta(days=SLACK_DAYS) or a.end < t.start - dt.timedelta(days=SLACK_DAYS):
         return False
     names = _names(a)
-    for value in t.dimensions.values():
-        if value in names or any(n.startswith(value + "-") for n in names):
-            return True
-    return False
+    return any(value in names or any(n.startswith(value + "-") for n in names) for value in t.dimensions.values())
 
 
 def score(
