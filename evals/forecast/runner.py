@@ -77,6 +77,7 @@ def backtest(
     per: dict[str, list[dict[str, float]]] = {m: [] for m in fns}
     seconds = {m: 0.0 for m in fns}
     fits = 0
+    per_key: dict[str, dict[str, float]] = {}
     for s in series:
         acc: dict[str, dict[str, list[np.ndarray]]] = {m: {"y": [], "p": [], "lo": [], "hi": [], "ev": []} for m in fns}
         for origin in origins:
@@ -110,7 +111,10 @@ def backtest(
             if a["lo"]:
                 row["coverage"] = coverage(y, np.concatenate(a["lo"]), np.concatenate(a["hi"]))
             per[m].append(row)
-    return _summary(per, seconds, fits, len(series))
+        per_key[s.key] = {m: round(rows[-1]["wape"], 4) for m, rows in per.items() if rows}
+    out = _summary(per, seconds, fits, len(series))
+    out["per_series_wape"] = per_key if len(series) <= 50 else {}
+    return out
 
 
 def _event_mask(origin: dt.date, horizon: int, cal: CalendarInfo) -> np.ndarray:

@@ -20,6 +20,8 @@ class RegressionConfig:
     """Tuning of the calendar regression (defaults chosen by the backtests in evals/forecast)."""
 
     ridge_weekday: float = 0.5
+    fit_halflife: float = 0.0  # stage-1 recency weighting (0: none)
+    fit_weight_floor: float = 0.25
     ridge_calendar: float = 0.3
     level_halflife: float = 28.0
     level_window: int = 91
@@ -140,7 +142,8 @@ def fit_predict(y: np.ndarray, design: Design, horizon: int, cfg: RegressionConf
     cal = design.X
     kinds = design.kinds
     cal_pen = np.array([cfg.ridge_weekday if k in ("weekday", "month_start") else cfg.ridge_calendar for k in kinds])
-    base_w = np.ones(n)
+    age = np.arange(n)[::-1].astype(float)
+    base_w = np.maximum(0.5 ** (age / cfg.fit_halflife), cfg.fit_weight_floor) if cfg.fit_halflife else np.ones(n)
     special_cols = [i for i, k in enumerate(kinds) if k in ("holiday", "event", "month_start")]
     special = np.asarray(cal[:n, special_cols].any(axis=1)) if special_cols else np.zeros(n, dtype=bool)
 
@@ -199,7 +202,7 @@ def _local_level(z: np.ndarray, shifts: list[int], cfg: RegressionConfig) -> tup
     decay = 0.5 ** (age / cfg.level_halflife)
     X = np.column_stack([np.ones(m), -age])
     scale = max(robust_sd(z), 1e-6)
-    b = np.array([float(np.median(zz[-min(m, 14) :])), 0.0])
+    b = np.array([float(np.median(zz[-min(m, 28) :])), 0.0])
     for _ in range(6):
         u = (zz - X @ b) / (cfg.biweight_c * scale)
         w = decay * np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
