@@ -362,7 +362,7 @@ def _is_log(name: str) -> bool:
 
 def _scan_directory(root: Path, scan: _FileScan) -> None:
     for folder, dirnames, filenames in os.walk(root):
-        parts = list(Path(folder).relative_to(root).parts) or []
+        parts = list(Path(folder).resolve().parts)
         dirnames[:] = sorted(d for d in dirnames if keep_dir([*parts, d], scan))
         for filename in sorted(filenames):
             path = Path(folder) / filename

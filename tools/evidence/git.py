@@ -219,17 +219,33 @@ class _Commit:
     body: str
 
 
-def _read_commit(repo: Path, sha: str) -> _Commit:
-    meta = run_git(repo, "show", "-s", "--format=%cI%x00%aI%x00%an%x00%ae%x00%s%x00%b", sha, "--")
-    committed, authored, author, email, subject, body = ([*meta.split("\x00"), "", "", "", "", ""])[:6]
-    return _Commit(sha, as_utc(datetime.fromisoformat(committed.strip())), authored, author, email, subject,
-                   body.strip())  # fmt: skip
+def _read_commit(repo: Path, sha: str) -> tuple[_Commit, str]:
+    """The commit's metadata and its ``-U0`` patch, from one ``git show``."""
+    out = run_git(
+        repo, "show", "--format=%cI%x00%aI%x00%an%x00%ae%x00%s%x00%b%x00", "-U0", "-M", "--no-ext-diff",
+        "--no-textconv", "--no-color", sha, "--",
+    )  # fmt: skip
+    committed, authored, author, email, subject, body, patch = ([*out.split("\x00", 6), "", "", "", "", "", ""])[:7]
+    when = as_utc(datetime.fromisoformat(committed.strip()))
+    return _Commit(sha, when, authored, author, email, subject, body.strip()), patch
+
+
+_CACHE: dict[tuple[str, str], EvidenceItem | None] = {}
 
 
 def commit_item(repo: Path, sha: str) -> EvidenceItem | None:
-    """One commit as evidence, or None if it touches no IaC/app file."""
-    commit = _read_commit(repo, sha)
-    patch = run_git(repo, "show", "--format=", "-U0", "-M", "--no-ext-diff", "--no-textconv", "--no-color", sha, "--")
+    """One commit as evidence, or None if it touches no IaC/app file (cached: commits are immutable)."""
+    key = (str(repo.resolve()), sha)
+    if key not in _CACHE:
+        if len(_CACHE) > 20_000:
+            _CACHE.clear()
+        _CACHE[key] = _commit_item(repo, sha)
+    item = _CACHE[key]
+    return None if item is None else item.model_copy(deep=True)
+
+
+def _commit_item(repo: Path, sha: str) -> EvidenceItem | None:
+    commit, patch = _read_commit(repo, sha)
     diffs = [d for d in parse_diff(patch) if d.path != "/dev/null" and is_relevant(d.path)]
     if not diffs:
         return None

@@ -185,3 +185,12 @@ def test_uncompressed_and_compressed_files_are_both_read(tmp_path: Path) -> None
     write_log(tmp_path, [asg_update("2026-11-03T13:00:00Z")], gz=True)
     items, status = read_log_files(tmp_path, START, END)
     assert len(items) == 2 and status.pages == 2
+
+
+def test_a_region_folder_given_directly_is_still_pruned_by_day(tmp_path: Path) -> None:
+    write_log(tmp_path, [asg_update()])
+    far = write_log(tmp_path, [], day="2026/10/01")
+    far.write_bytes(b"corrupt")
+    region = tmp_path / "AWSLogs" / ACCOUNT / "CloudTrail" / "us-east-1"
+    items, status = read_log_files(region, START, END)
+    assert status.complete and len(items) == 1
