@@ -88,7 +88,7 @@ DOWN_VERBS = (
     "set",
 )
 LOW_VERBS = ("tag", "describe", "list", "get", "lookup", "docs", "readme", "typo", "lint")
-SOURCE_ORDER = {"cloudtrail": 0.03, "git": 0.02, "github": 0.01}
+SOURCE_ORDER = {"cloudtrail": 0.3, "git": 0.2, "github": 0.1}  # the API call that made the change first
 
 
 class Explanation(BaseModel):
@@ -197,11 +197,11 @@ def _action_weight(action: str, direction: str) -> float:
 
 
 def _time_weight(when: dt.datetime, anomaly: Anomaly) -> float:
+    """1.0 from the day before the onset through the onset day; decays over three days outside."""
     onset = dt.datetime.combine(anomaly.start, dt.time(0, 0), dt.UTC)
     hours = (when - onset).total_seconds() / 3600.0
-    if -36 <= hours <= 24:
-        return 1.0 - abs(hours - 0) / 96.0
-    return max(0.0, 0.5 - abs(hours) / 240.0)
+    outside = max(-24.0 - hours, hours - 24.0, 0.0)
+    return max(0.0, 1.0 - outside / 72.0)
 
 
 def grade(anomaly: Anomaly, items: list[EvidenceItem]) -> list[Explanation]:
