@@ -96,34 +96,27 @@ def data_version(ctx: ToolContext) -> str:
 # ---------------------------------------------------------------- prompt and tools
 
 
-def agent_tools() -> dict[str, Tool]:
-    """The tools ``ask`` offers: read-only, no nested LLM use. Fixed by code, never by data."""
+#: The tools ``ask`` offers. Every tool definition is paid on every call, so the set is small: the
+#: structured cost query first, guarded SQL as the fallback (the schema is already in the system prompt).
+ASK_TOOLS = ("cost_query", "sql_query")
+
+
+def agent_tools(names: tuple[str, ...] = ASK_TOOLS) -> dict[str, Tool]:
+    """The tools ``ask`` offers: read-only, no nested LLM use, chosen by code (never by data)."""
     import tools
 
-    return {name: t for name, t in tools.load_registry().items() if t.read_only and not t.uses_llm}
+    registry = tools.load_registry()
+    return {n: registry[n] for n in names if n in registry and registry[n].read_only and not registry[n].uses_llm}
 
 
 def schema_text(ctx: ToolContext) -> str:
-    """The compact schema the model sees (tools/sql/schema_prompt.py when present)."""
-    try:
-        from tools.sql import schema_prompt  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return _fallback_schema(ctx)
-    builder: Any = getattr(schema_prompt, "schema_prompt", None) or getattr(schema_prompt, "build", None)
-    if builder is None:
-        return _fallback_schema(ctx)
-    return str(builder(ctx))
-
-
-def _fallback_schema(ctx: ToolContext) -> str:
-    from tools.billing import store
+    """The compact schema the model sees (``tools.sql.schema_prompt``)."""
+    from tools.sql.schema_prompt import schema_prompt
 
     try:
-        with store.reader(ctx.db_path) as con:
-            cols = store.table_columns(con)
+        return schema_prompt(ctx).prompt
     except DataMissing:
         return "No billing data is loaded."
-    return "Table focus: " + ", ".join(f"{name} {kind}" for name, kind in cols.items())
 
 
 def system_prompt(ctx: ToolContext) -> str:

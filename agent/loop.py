@@ -66,18 +66,32 @@ def wrap_data(text: str, nonce: str) -> str:
     return f'<data nonce="{nonce}">\n{safe}\n</data nonce="{nonce}">'
 
 
-def _strip_titles(schema: Any) -> Any:
-    """pydantic's ``title`` keys cost tokens and tell the model nothing the names do not."""
-    if isinstance(schema, dict):
-        return {k: _strip_titles(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
+def compact_schema(schema: Any, *, root: bool = True) -> Any:
+    """A JSON schema with what costs tokens but tells the model nothing removed: pydantic ``title``
+    keys, ``default: null``, ``anyOf [X, null]`` wrappers (the field is optional anyway) and the
+    root description (the tool description already says it)."""
     if isinstance(schema, list):
-        return [_strip_titles(v) for v in schema]
-    return schema
+        return [compact_schema(v, root=False) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    options = schema.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        inner = next(o for o in options if o != {"type": "null"})
+        merged = {**{k: v for k, v in schema.items() if k != "anyOf"}, **inner}
+        return compact_schema(merged, root=root)
+    out = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if (key == "default" and value is None) or (root and key == "description"):
+            continue
+        out[key] = compact_schema(value, root=False)
+    return out
 
 
 def tool_specs(tools: Mapping[str, Tool]) -> list[ToolSpec]:
     return [
-        ToolSpec(name=t.name, description=t.description, input_schema=_strip_titles(t.input_schema()))
+        ToolSpec(name=t.name, description=t.description, input_schema=compact_schema(t.input_schema()))
         for t in tools.values()
     ]
 
@@ -85,9 +99,7 @@ def tool_specs(tools: Mapping[str, Tool]) -> list[ToolSpec]:
 def _bounded(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    return (
-        text[:limit] + f"\n[truncated: {len(text) - limit} more characters; aggregate or filter to see less]"
-    )
+    return text[:limit] + f"\n[truncated: {len(text) - limit} more characters; aggregate or filter to see less]"
 
 
 def _tabular(output: BaseModel) -> dict[str, Any] | None:
@@ -210,17 +222,13 @@ class Loop:
             return self._error(call, f"{call.parse_error}; send the arguments again as one JSON object")
         tool = self.tools.get(call.name)
         if tool is None:
-            return self._error(
-                call, f"tool {call.name!r} is not available here; use one of {sorted(self.tools)}"
-            )
+            return self._error(call, f"tool {call.name!r} is not available here; use one of {sorted(self.tools)}")
         key = f"{call.name}:{json.dumps(call.arguments, sort_keys=True, default=str)}"
         state.seen[key] = state.seen.get(key, 0) + 1
         if state.seen[key] > 1:
             if state.seen[key] > 2:
                 state.stopped = f"stopped: {call.name} was called again with the same arguments"
-            return self._error(
-                call, "identical call already made; use its earlier result or change the arguments"
-            )
+            return self._error(call, "identical call already made; use its earlier result or change the arguments")
         try:
             output = tool.call(self.ctx, call.arguments)
         except ToolError as exc:
