@@ -124,9 +124,8 @@ def test_resource_ids_and_names_come_from_parameters_responses_and_resources() -
         request={"dBInstanceIdentifier": "orders-db", "dBInstanceClass": "db.r6g.4xlarge"},
         resources=[{"ARN": "arn:aws:rds:us-east-1:111122223333:db:orders-db", "accountId": ACCOUNT}],
     )
-    items = [record_to_item(r) for r in (run, nat, endpoint, rds)]
-    assert all(items)
-    run_i, nat_i, ep_i, rds_i = items  # type: ignore[misc]
+    items = [i for r in (run, nat, endpoint, rds) if (i := record_to_item(r)) is not None]
+    run_i, nat_i, ep_i, rds_i = items
     assert run_i.resource_ids == ["i-0abc1234def567890", "i-0abc1234def567891"]
     assert "instanceType p4d.24xlarge minCount 4 maxCount 4" in run_i.summary
     assert nat_i.resource_ids == ["nat-0123456789abcdef0"]
