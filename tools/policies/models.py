@@ -85,9 +85,7 @@ class NotifyAction(BaseModel):
     def _addresses(cls, to: list[str]) -> list[str]:
         for address in to:
             if address not in MAILER_ADDRESSES and not re.fullmatch(EMAIL, address):
-                raise ValueError(
-                    f"notify recipient {address!r} is neither an email address nor resource-owner"
-                )
+                raise ValueError(f"notify recipient {address!r} is neither an email address nor resource-owner")
         return to
 
 
@@ -114,9 +112,7 @@ class PolicySpec(BaseModel):
             raise ValueError("resource_ids repeat an id")
         if isinstance(self.action, MarkForOpAction) and self.action.op not in KINDS[self.kind].mark_ops:
             allowed = ", ".join(KINDS[self.kind].mark_ops) or "none"
-            raise ValueError(
-                f"mark-for-op op {self.action.op!r} is not allowed on {self.kind} (allowed: {allowed})"
-            )
+            raise ValueError(f"mark-for-op op {self.action.op!r} is not allowed on {self.kind} (allowed: {allowed})")
         return self
 
     def digest(self) -> str:
@@ -191,9 +187,7 @@ class PolicyFile(BaseModel):
                 "id": self.policy_id(),
                 "title": self.title,
                 "confidence": round(self.confidence, 4),
-                "monthly_impact_usd": None
-                if self.monthly_impact_usd is None
-                else round(self.monthly_impact_usd, 2),
+                "monthly_impact_usd": None if self.monthly_impact_usd is None else round(self.monthly_impact_usd, 2),
                 "run_id": self.run_id,
                 "source": self.source,
                 "created_at": self.created_at.isoformat(timespec="seconds"),

@@ -56,9 +56,7 @@ class ResourceRef(BaseModel):
     billing_id: str | None = None
 
 
-_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(?P<svc>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<acct>\d{12})?:(?P<res>.+)$"
-)
+_ARN = re.compile(r"^arn:aws[a-z-]*:(?P<svc>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<acct>\d{12})?:(?P<res>.+)$")
 
 
 def _from_arn(arn: str) -> tuple[ResourceKindName, str, str | None, str | None] | None:
@@ -137,6 +135,4 @@ def resolve(
         return None
     if not re.fullmatch(ACCOUNT_PATTERN[1:-1], account_id) or not re.fullmatch(REGION_PATTERN[1:-1], region):
         return None
-    return ResourceRef(
-        kind=kind, resource_id=rid, account_id=account_id, region=region, billing_id=resource_id
-    )
+    return ResourceRef(kind=kind, resource_id=rid, account_id=account_id, region=region, billing_id=resource_id)

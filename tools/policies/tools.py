@@ -22,9 +22,7 @@ class PoliciesListOut(BaseModel):
 
 
 class PolicyShowIn(BaseModel):
-    id: str = Field(
-        min_length=4, max_length=40, description="Policy id from policies_list, e.g. fin-1a2b3c4d5e6f."
-    )
+    id: str = Field(min_length=4, max_length=40, description="Policy id from policies_list, e.g. fin-1a2b3c4d5e6f.")
 
 
 @tool(name="policies_list", title="List proposed Custodian policies")
