@@ -150,11 +150,8 @@ class FocusWriter:
         self.days = days
         self.hourly = hourly
         attrs = [line_attributes(r, m) for r, m in usage.lines]
-        self.static = {
-            name: pa.array([a.get(name) for a in attrs], SCHEMA.field(name).type)
-            for name in attrs[0]
-            if name in SCHEMA.names
-        }
+        names = sorted({name for a in attrs for name in a} & set(SCHEMA.names))
+        self.static = {name: pa.array([a.get(name) for a in attrs], SCHEMA.field(name).type) for name in names}
         self.block = np.array([m.block for _, m in usage.lines])
         self.covered = np.array([m.covered for _, m in usage.lines])
         self.diurnal = np.array([m.driver in HOURLY_DRIVERS for _, m in usage.lines])
@@ -252,4 +249,4 @@ def write_csv(table: pa.Table, path: Path) -> None:
     for i, col in enumerate(table.schema):
         if pa.types.is_timestamp(col.type):
             table = table.set_column(i, col.name, pc.strftime(table.column(i), format="%Y-%m-%dT%H:%M:%SZ"))
-    pacsv.write_csv(table, path)
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))

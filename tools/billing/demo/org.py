@@ -26,9 +26,6 @@ from tools.billing.demo.rhythm import Rhythm
 from tools.billing.demo.spec import EU_LAUNCH, EVIDENCE_START, DemoSpec, IncidentSpec
 from tools.billing.demo.tagging import assign_tags
 
-UNTAGGED_SHARE = 0.105
-PARTIAL_SHARE = 0.05
-
 
 @dataclass
 class Org:
@@ -230,8 +227,11 @@ class OrgBuilder:
                 if run_start == 0 and slot < min_size:
                     pos, created = self.when(f"{name}-{slot}", None)
                 else:
-                    first_hours = hours[slot, run_start]
-                    pos = run_start + (1.0 - first_hours / 24.0) + 0.0001 * slot
+                    first_hours = float(hours[slot, run_start])
+                    if first_hours >= 24.0:  # a scale-out: launched during the morning ramp-up
+                        first_hours = 24.0 - rr.uniform(5.0, 10.0)
+                        explicit[run_start] = first_hours
+                    pos = run_start + (1.0 - first_hours / 24.0) + 0.0003 * slot
                     created = self.moment(pos)
                 meter = mt.box_usage(region, itype, EC2_PRICE[itype], "explicit", explicit=explicit)
                 az = region + "abc"[slot % 3]
@@ -779,7 +779,7 @@ def _growth(b: OrgBuilder) -> None:
         "prod",
         "support-assistant",
         "claude-sonnet-4-5",
-        (3.6e7, 3.2e6, 5.5e7),
+        (1.8e7, 1.6e6, 3.0e7),
         "ai",
     )
     b.llm_key(
