@@ -159,8 +159,9 @@ class Destination:
 
     @property
     def fingerprint(self) -> str:
-        secret = self.webhook_url or f"{self.bot_token}|{self.base_url}"
-        digest = hashlib.sha256(f"{secret}|{self.channel}".encode()).hexdigest()[:16]
+        # a bot destination is its channel (a rotated token keeps its queue); a webhook is its URL
+        target = self.webhook_url or f"{self.base_url or 'slack'}|{self.channel}"
+        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
         return f"{'webhook' if self.webhook_url else 'bot'}-{digest}"
 
     def secrets(self) -> list[str]:
@@ -262,6 +263,15 @@ def _outbox(ctx: ToolContext, dest: str | None = None) -> list[tuple[Path, dict[
             found.append((path, doc))
     found.sort(key=lambda pd: (str(pd[1].get("created", "")), int(pd[1].get("part", 0))))
     return found
+
+
+def pending(ctx: ToolContext) -> dict[str, int]:
+    """Messages waiting in the outbox, by destination fingerprint (``webhook-…`` / ``bot-…``)."""
+    counts: dict[str, int] = {}
+    for _, doc in _outbox(ctx):
+        dest = str(doc.get("destination", "?"))
+        counts[dest] = counts.get(dest, 0) + 1
+    return counts
 
 
 def filter_unsent(

@@ -20,6 +20,7 @@ from tools.notify import (
     escape_mrkdwn,
     filter_unsent,
     flush_outbox,
+    pending,
     post_digest,
     split_blocks,
 )
@@ -310,3 +311,14 @@ def test_two_runs_at_once_deliver_a_digest_only_once(ctx: ToolContext) -> None:
     assert len(state.delivered) == 1
     assert sorted(results) == ["duplicate", "duplicate", "duplicate", "sent"]
     assert not list(ctx.home.rglob("*.tmp"))
+
+
+def test_a_rotated_bot_token_still_sends_the_queued_digest(ctx: ToolContext, fake: FakeTime) -> None:
+    state = SlackState(script=[Reply(200, "invalid_auth")])
+    with slack_server(state) as base:
+        kw = {"channel": "#finops", "base_url": base + "/api/", "pacing": pacing(fake)}
+        old = post_digest(ctx, blocks(), "t", dedupe_keys=["a1"], bot_token=BOT_TOKEN, **kw)  # type: ignore[arg-type]
+        assert old.status == "queued" and sum(pending(ctx).values()) == 1
+        new = flush_outbox(ctx, bot_token="xoxb-rotated-token", **kw)  # type: ignore[arg-type]
+    assert new.status == "sent" and pending(ctx) == {}
+    assert state.requests[-1]["headers"]["Authorization"] == "Bearer xoxb-rotated-token"
