@@ -245,6 +245,8 @@ class Dimensions:
             return self._tag(raw.split(":", 1)[1] if ":" in raw else raw.split(".", 1)[1])
         if key in ("model", "model_id", "ai_model"):
             return MODEL_EXPR, "model"
+        if key == "tagged":
+            return "(Tags IS NOT NULL)", "tagged"
         column = self.lower.get(key) or self.lower.get(DIMENSION_ALIASES.get(key, "").lower())
         if column is not None:
             return _q(column), column

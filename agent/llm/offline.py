@@ -196,6 +196,13 @@ FILLER = frozenset(
         "like",
         "look",
         "looking",
+        "name",
+        "names",
+        "analyze",
+        "analyse",
+        "report",
+        "vs",
+        "the",
     ]
 )
 DECLINE_TOPICS = {
@@ -345,9 +352,28 @@ GROUP_PHRASES: dict[tuple[str, ...], str] = {
     ("usage", "types"): "x_UsageType",
     ("commitment", "type"): "CommitmentDiscountType",
 }
+METRIC_WORDS: dict[str, str] = {
+    "invoice": "billed_cost",
+    "invoiced": "billed_cost",
+    "billed": "billed_cost",
+    "cash": "billed_cost",
+    "amortized": "effective_cost",
+    "amortised": "effective_cost",
+    "effective": "effective_cost",
+    "savings": "savings",
+    "saved": "savings",
+    "save": "savings",
+    "saving": "savings",
+    "tokens": "tokens",
+    "token": "tokens",
+}
+
+
 KEYWORDS = sorted(
     set(FILLER)
     | set(GROUP_WORDS)
+    | {w for phrase in GROUP_PHRASES for w in phrase}
+    | set(METRIC_WORDS)
     | set(MONTHS)
     | {
         "month",
@@ -580,6 +606,24 @@ def plan_question(question: str, v: Vocabulary) -> Plan:
 
 
 def _metric(t: Tokens, q: CostQuery) -> None:
+    if any(w in t.words for w in ("savings", "saved", "save", "saving")):
+        q.metric = "savings"
+        for phrase in (("list", "price"), ("list", "prices"), ("list", "cost"), ("list",), ("on-demand",)):
+            t.take(phrase)
+        _take_metric_words(t, "savings")
+        return
+    _metric_choice(t, q)
+    _take_metric_words(t, q.metric)
+
+
+def _take_metric_words(t: Tokens, metric: str) -> None:
+    for word, m in METRIC_WORDS.items():
+        if m == metric:
+            while t.take((word,)):
+                pass
+
+
+def _metric_choice(t: Tokens, q: CostQuery) -> None:
     if (
         t.take(("per", "million", "tokens"))
         or t.take(("per", "1m", "tokens"))
@@ -783,6 +827,15 @@ def _compare(t: Tokens, q: CostQuery) -> None:
 
 
 def _granularity(t: Tokens, q: CostQuery) -> None:
+    _choose_granularity(t, q)
+    for word in ("trend", "trends", "trending", "timeline", "history"):
+        i = t.find((word,))
+        if i >= 0:
+            t.mark(i)
+    t.take(("over", "time"))
+
+
+def _choose_granularity(t: Tokens, q: CostQuery) -> None:
     mapping = {
         "daily": "day",
         "day": "day",
@@ -844,6 +897,23 @@ def _top_n(t: Tokens, q: CostQuery) -> None:
 
 
 def _untagged(t: Tokens, q: CostQuery, v: Vocabulary) -> None:
+    if ("tagged" in t.words and "untagged" in t.words) or t.take(("tagged", "and", "untagged")):
+        t.take(("tagged",))
+        t.take(("untagged",))
+        q.group_by.append("tagged")
+        return
+    for key in v.tag_values:
+        for lead in ("without", "missing", "no"):
+            for phrase in (
+                (lead, "a", key, "tag"),
+                (lead, "any", key, "tag"),
+                (lead, key, "tag"),
+                (lead, "a", key),
+                (lead, key),
+            ):
+                if t.take(phrase):
+                    q.filters.append(Filter(dimension=f"tag:{key}", op="is null"))
+                    return
     for phrase in (("not", "tagged"), ("without", "tags"), ("no", "tags"), ("untagged",), ("missing", "tags")):
         if t.take(phrase):
             key = _tag_key_in(t, v)
@@ -900,6 +970,20 @@ def _group_by(t: Tokens, q: CostQuery, v: Vocabulary) -> None:
         if not t.used[i] and w in GROUP_WORDS and _next_is(t, i, ("by", "ranked", "sorted", "cost", "costs", "spend")):
             t.mark(i)
             _add_group(q, GROUP_WORDS[w])
+    superlative = q.top_n is not None or any(
+        w in t.words for w in ("most", "biggest", "largest", "highest", "costliest", "expensive", "each", "every")
+    )
+    for i, w in enumerate(t.words):  # "three most expensive services", "top 10 resources"
+        if t.used[i] or w not in GROUP_WORDS:
+            continue
+        if w.endswith("s") or superlative:
+            if _next_is(t, i, ("cost", "costs", "spend", "charges")) and q.group_by:
+                t.mark(i)  # "service costs by region": costs, by region
+                continue
+            t.mark(i)
+            _add_group(q, GROUP_WORDS[w])
+        elif _next_is(t, i, ("cost", "costs", "spend", "charges")) and q.group_by:
+            t.mark(i)
     for key in v.tag_values:  # "spend by team" where team is a tag key; also "teams"
         i = t.find((key + "s",))
         if i >= 0 and q.group_by == []:
@@ -975,7 +1059,7 @@ def plan_answer(ctx: ToolContext, question: str) -> OfflineAnswer:
     vocab = load_vocabulary(ctx)
     plan = plan_question(question, vocab)
     examples = example_questions(vocab)
-    if plan.topic and plan.unknown:
+    if plan.topic:
         return _decline(
             question, f"That needs `{plan.topic}`; the offline planner answers questions about spend.", examples
         )

@@ -39,7 +39,10 @@ def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConne
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+            con = duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+            # DuckDB's own progress bar writes to stdout, which is the product's output: always off.
+            con.execute("SET enable_progress_bar = false")
+            return con
         except duckdb.Error as exc:
             if not _is_lock_error(exc) or time.monotonic() > deadline:
                 if _is_lock_error(exc):
