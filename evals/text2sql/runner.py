@@ -51,18 +51,7 @@ def _norm(value: Any) -> Any:
         return value.isoformat()
     text = str(value)
     try:
-        return (
-            float(text)
-            if text.strip()
-            and text.strip()
-            .lstrip("-")
-            .replace(".", "", 1)
-            .replace("E", "")
-            .replace("e", "")
-            .replace("-", "")
-            .isdigit()
-            else text
-        )
+        return float(text)
     except ValueError:
         return text
 
