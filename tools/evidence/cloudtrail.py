@@ -62,7 +62,8 @@ EC2_ID = re.compile(r"^(i|vol|nat|snap|eni|lt|sir|fleet|eipalloc|vpce|tgw|fs)-[0
 EVENT_TABLE: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("autoscaling", "auto scaling", "asg"),
      ("UpdateAutoScalingGroup", "CreateAutoScalingGroup", "PutScalingPolicy", "SetDesiredCapacity")),
-    (("natgateway", "nat gateway", "nat", "egress", "datatransfer", "data transfer", "-out-bytes"),
+    (("natgateway", "nat gateway", "nat", "egress", "datatransfer", "data transfer", "-out-bytes",
+      "virtual private cloud", "vpc"),
      ("CreateNatGateway", "CreateVpcEndpoint", "CreateTransitGatewayVpcAttachment", "AssociateAddress")),
     (("sagemaker",),
      ("CreateEndpoint", "UpdateEndpoint", "UpdateEndpointWeightsAndCapacities", "CreateEndpointConfig",
@@ -85,6 +86,10 @@ EVENT_TABLE: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("eks", "kubernetes"), ("CreateNodegroup", "UpdateNodegroupConfig", "CreateCluster")),
     (("bedrock",), ("CreateProvisionedModelThroughput", "UpdateProvisionedModelThroughput")),
     (("cloudwatch", "logs"), ("CreateLogGroup", "PutRetentionPolicy", "PutSubscriptionFilter")),
+    (("redshift",), ("CreateCluster", "ModifyCluster", "ResizeCluster")),
+    (("opensearch", "elasticsearch"), ("CreateDomain", "UpdateDomainConfig")),
+    (("elastic container service", "ecs", "fargate"), ("CreateService", "UpdateService")),
+    (("kinesis",), ("CreateStream", "UpdateShardCount")),
 )  # fmt: skip
 
 
