@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from agent.commands._common import emit_json, ensure_data, json_option, settings
+from agent.commands._common import emit_json, ensure_data, json_option, note, settings
 
 if TYPE_CHECKING:
     from tools.forecast import ForecastResult
@@ -27,6 +27,15 @@ CHART_HISTORY_DAYS = 42
 )
 @click.option("--country", default=None, help="Public holidays of this country (ISO code, e.g. US, DE-BY).")
 @click.option("--budget", type=float, default=None, help="Monthly budget in USD (a quarter compares with 3x).")
+@click.option(
+    "--draft-calendar",
+    "notes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Instead of forecasting: draft calendar events from free-text notes in this file with the LLM "
+    "(metered; prints YAML for review, saves nothing).",
+)
+@click.option("--provider", default="auto", show_default=True, help="LLM provider for --draft-calendar.")
 @json_option
 @click.pass_context
 def command(
@@ -36,6 +45,8 @@ def command(
     calendar: Path | None,
     country: str | None,
     budget: float | None,
+    notes: Path | None,
+    provider: str,
     as_json: bool,
 ) -> None:
     """Forecast daily spend with 80% intervals, month-end and quarter-end projections and a backtest."""
@@ -43,12 +54,30 @@ def command(
 
     cfg = settings(ctx)
     tctx = cfg.tool_context()
+    if notes is not None:
+        draft_from_notes(cfg, tctx, notes, provider, as_json)
+        return
     ensure_data(tctx, quiet=as_json)
     result = forecast(tctx, horizon, by=by, calendar_path=calendar, country=country or cfg.country, budget_usd=budget)
     if as_json:
         emit_json(result.json_doc())
     else:
         render(result)
+
+
+def draft_from_notes(cfg: Any, tctx: Any, notes: Path, provider: str, as_json: bool) -> None:
+    """--draft-calendar: one metered LLM call, YAML (or the JSON draft) on stdout for review."""
+    from agent.workflows.calendar_notes import draft_calendar, drafter
+
+    client, meter, model = drafter(cfg, tctx, provider)
+    draft = draft_calendar(notes.read_text(encoding="utf-8"), client=client, meter=meter, model=model)
+    for line in draft.notes + [f"dropped: {d.raw or '?'} ({d.problem})" for d in draft.dropped]:
+        note(line)
+    note(f"{len(draft.events)} event(s) drafted with {model}: ${draft.cost_usd:.4f}; review, then save as --calendar")
+    if as_json:
+        emit_json(draft)
+    else:
+        click.echo(draft.yaml, nl=False)
 
 
 def render(r: ForecastResult) -> None:

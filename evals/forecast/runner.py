@@ -71,9 +71,10 @@ def backtest(
     horizon: int = 30,
     include_prophet: bool = False,
     cfg: RegressionConfig | None = None,
+    extra: dict[str, Forecaster] | None = None,
 ) -> dict[str, Any]:
     """Score every method on every series and origin; return the summary and per-series rows."""
-    fns = methods(include_prophet, cfg)
+    fns = methods(include_prophet, cfg) | (extra or {})
     per: dict[str, list[dict[str, float]]] = {m: [] for m in fns}
     seconds = {m: 0.0 for m in fns}
     fits = 0

@@ -133,3 +133,29 @@ def test_gaps_exit_2(tmp_path: Path, run: Callable[..., Done]) -> None:
     make_db(gappy, {"x": daily_series(120)}, skip_days=[60])
     done = run(gappy)
     assert done.returncode == 2 and "missing day" in done.stderr
+
+
+def test_draft_calendar_turns_notes_into_yaml_via_a_real_openai_client(
+    tmp_path: Path, run: Callable[..., Done], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.llm_stub import OpenAIWire, Turn, serve
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Black Friday sale Nov 27-30, about +40%.\n")
+    events = {"events": [{"name": "Black Friday sale", "start": "2026-11-27", "end": "2026-11-30", "effect": "+40%"}]}
+    with serve(OpenAIWire()) as (url, state):
+        state.actions.append(Turn(text=json.dumps(events)))
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        done = run(tmp_path / "home", "--draft-calendar", str(notes), "--provider", "openai")
+    assert done.returncode == 0, done.stderr
+    assert "name: Black Friday sale" in done.stdout and "effect: +40%" in done.stdout
+    assert "1 event(s) drafted" in done.stderr and len(state.requests) == 1
+    assert (tmp_path / "home" / "ledger.sqlite").exists()
+
+
+def test_draft_calendar_without_a_provider_exits_2(tmp_path: Path, run: Callable[..., Done]) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Launch in March")
+    done = run(tmp_path / "home", "--draft-calendar", str(notes))
+    assert done.returncode == 2 and "needs an LLM provider" in done.stderr
