@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # Modules that define tools with @tool. Append a line when a new capability lands.
 TOOL_MODULES: tuple[str, ...] = (
     "tools.costs",
+    "tools.usecases",
     "tools.sql.tool",
     "tools.forecast",
     "tools.anomalies.tool",
