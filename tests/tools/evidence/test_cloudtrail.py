@@ -6,10 +6,12 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.support.cloudtrail_server import ACCOUNT, asg_update, record, write_log
 from tools.evidence.cloudtrail import event_names_for, onset_window, read_log_files, record_to_item
 
-SAMPLES = Path("/work/shared/data/cloudtrail-samples/aws-docs-examples")
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "cloudtrail-samples" / "aws-docs-examples"
 START = datetime(2026, 11, 2, tzinfo=UTC)
 END = datetime(2026, 11, 4, tzinfo=UTC)
 
@@ -133,6 +135,29 @@ def test_resource_ids_and_names_come_from_parameters_responses_and_resources() -
     assert ep_i.resource_ids == ["arn:aws:sagemaker:us-east-1:111122223333:endpoint/llm-gpu"]
     assert rds_i.resource_ids == ["arn:aws:rds:us-east-1:111122223333:db:orders-db"]
     assert "orders-db" in rds_i.resource_names and "dBInstanceClass db.r6g.4xlarge" in rds_i.summary
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "request_parameters", "expected"),
+    [
+        (
+            "UpdateFunctionConfiguration20150331v2",
+            "lambda.amazonaws.com",
+            {"functionName": "resize-fn", "memorySize": 10240},
+            "memorySize 10240",
+        ),
+        ("PutBucketVersioning", "s3.amazonaws.com", {"bucketName": "acme-logs"}, ""),
+        ("UpdateEndpoint", "sagemaker.amazonaws.com", {"endpointName": "llm-gpu", "endpointConfigName": "v2"}, ""),
+    ],
+)
+def test_names_of_lambda_s3_and_sagemaker_changes(
+    name: str, source: str, request_parameters: dict[str, object], expected: str
+) -> None:
+    item = record_to_item(record(name, "2026-11-03T10:00:00Z", source=source, request=request_parameters))
+    assert item is not None
+    first = next(iter(request_parameters.values()))
+    assert item.resource_names[0] == first and item.summary.startswith(f"{name} {first}")
+    assert expected in item.summary
 
 
 def test_identity_center_roles_read_as_the_permission_set() -> None:
