@@ -23,14 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tools.billing import catalog, store
 from tools.context import QueryLimits, ToolContext
-from tools.errors import QueryLimit, ToolError
+from tools.errors import FinopsError, QueryLimit, ToolError
 from tools.ledger import USAGE_COLUMNS, read_usage
 from tools.sql.guard import GuardedQuery, Schema, guard
 
@@ -105,13 +105,83 @@ def open_runner(ctx: ToolContext) -> Iterator[Runner]:
         yield Runner(con, ctx.limits)
 
 
+@dataclass
+class _Shared:
+    """A hardened connection other in-process users take cursors from (same DuckDB instance)."""
+
+    con: duckdb.DuckDBPyConnection
+    users: int
+
+
+_OPEN: dict[str, _Shared] = {}
+_OPEN_LOCK = threading.Lock()
+_OPENING = threading.Lock()
+
+
 @contextmanager
 def connect(ctx: ToolContext) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection with ``agent_usage`` loaded, hardened and locked."""
-    with store.reader(ctx.db_path) as con:
+    """A read-only connection with ``agent_usage`` loaded, hardened and locked.
+
+    DuckDB shares one instance per file within a process and a locked instance refuses new
+    connections with their own config; so while one hardened connection is open, later callers
+    get a cursor on it (its own temp ``agent_usage``), and the last one out closes it.
+    """
+    key = str(ctx.db_path.resolve())
+    with _OPENING:  # one opener at a time, so nobody sees a half-hardened instance
+        with _OPEN_LOCK:
+            shared = _OPEN.get(key)
+            if shared is not None:
+                shared.users += 1
+        if shared is None:
+            stack, opened = _open_hardened(ctx, key)
+    if shared is not None:
+        try:
+            cursor = shared.con.cursor()
+            try:
+                load_usage(cursor, ctx)
+                harden(cursor, ctx.limits)
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            _release(key)
+        return
+    try:
+        yield opened
+    finally:
+        _release(key, wait_for_others=True)
+        stack.close()
+
+
+def _open_hardened(ctx: ToolContext, key: str) -> tuple[ExitStack, duckdb.DuckDBPyConnection]:
+    """Open, load the ledger, harden and register; closing the stack closes the connection."""
+    stack = ExitStack()
+    try:
+        con = stack.enter_context(store.reader(ctx.db_path))
         load_usage(con, ctx)
         harden(con, ctx.limits)
-        yield con
+    except BaseException:
+        stack.close()
+        raise
+    with _OPEN_LOCK:
+        _OPEN[key] = _Shared(con, 1)
+    return stack, con
+
+
+def _release(key: str, wait_for_others: bool = False) -> None:
+    """Drop one user; the opener waits (bounded) for cursor users before its connection closes."""
+    deadline = time.monotonic() + 60
+    while True:
+        with _OPEN_LOCK:
+            shared = _OPEN.get(key)
+            if shared is None:
+                return
+            if not wait_for_others or shared.users <= 1 or time.monotonic() > deadline:
+                shared.users -= 1
+                if wait_for_others:
+                    del _OPEN[key]
+                return
+        time.sleep(0.01)
 
 
 def load_usage(con: duckdb.DuckDBPyConnection, ctx: ToolContext) -> None:
@@ -127,10 +197,27 @@ def load_usage(con: duckdb.DuckDBPyConnection, ctx: ToolContext) -> None:
         con.execute(f"INSERT INTO {USAGE_TABLE} VALUES " + ", ".join([one] * len(batch)), params)
 
 
+_LOCKED_SETTINGS = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "python_enable_replacements": False,
+}
+
+
 def harden(con: duckdb.DuckDBPyConnection, limits: QueryLimits) -> None:
-    """Apply the engine limits and lock the configuration (order matters: lock last)."""
+    """Apply the engine limits and lock the configuration (order matters: lock last).
+
+    DuckDB shares one database instance between connections to the same file in a process, so a
+    second query while another is open finds the instance already locked: then verify instead.
+    """
+    row = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+    if row and row[0]:
+        _verify_locked(con)
+        return
     for statement in (
-        "SET python_enable_replacements = false",
+        "SET GLOBAL python_enable_replacements = false",
         "SET temp_directory = ''",
         f"SET memory_limit = '{_size(limits.memory_limit)}'",
         f"SET threads = {int(limits.threads)}",
@@ -141,6 +228,14 @@ def harden(con: duckdb.DuckDBPyConnection, limits: QueryLimits) -> None:
         "SET lock_configuration = true",
     ):
         con.execute(statement)
+
+
+def _verify_locked(con: duckdb.DuckDBPyConnection) -> None:
+    names = list(_LOCKED_SETTINGS)
+    values = con.execute("SELECT " + ", ".join(f"current_setting('{n}')" for n in names)).fetchone() or ()
+    for name, value in zip(names, values, strict=True):
+        if value != _LOCKED_SETTINGS[name]:
+            raise FinopsError(f"the open database connection is locked without {name}={_LOCKED_SETTINGS[name]}")
 
 
 def _size(text: str) -> str:

@@ -161,3 +161,29 @@ def test_guard_cost_is_measured_separately(shared_ctx: ToolContext):
 def test_bad_memory_limit_setting_is_refused_before_it_reaches_sql():
     with pytest.raises(ValueError, match="memory_limit"):
         run.harden(duckdb.connect(), QueryLimits(memory_limit="1GB'; SET x='"))
+
+
+def test_queries_in_one_process_share_the_locked_instance(shared_ctx: ToolContext):
+    with run.open_runner(shared_ctx) as outer:
+        inner = run.run_query(shared_ctx, "SELECT model FROM agent_usage ORDER BY 1")
+        assert inner.rows == [["claude-x"], ["gpt-y"]]
+        assert outer.run("SELECT count(*) FROM focus").rows == [[ROWS]]
+    assert run.run_query(shared_ctx, "SELECT count(*) FROM focus").rows == [[ROWS]]
+
+
+def test_concurrent_threads_each_get_an_answer(shared_ctx: ToolContext):
+    answers: list[object] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            answers.append(run.run_query(shared_ctx, "SELECT count(*) FROM focus").rows)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and answers == [[[ROWS]]] * 4
