@@ -87,7 +87,7 @@ DOWN_VERBS = (
     "put",
     "set",
 )
-LOW_VERBS = ("tag", "describe", "list", "get", "lookup", "docs", "readme", "typo", "lint")
+LOW_VERBS = ("tag", "untag", "describe", "list", "get", "lookup", "doc", "docs", "readme", "typo", "lint")
 SOURCE_ORDER = {"cloudtrail": 0.3, "git": 0.2, "github": 0.1}  # the API call that made the change first
 
 
@@ -188,12 +188,19 @@ def _hint(item: EvidenceItem) -> str:
     return (item.service_hint or "").lower().removesuffix(".amazonaws.com")
 
 
+def _words(action: str) -> list[str]:
+    """'CreateTags' -> ['create', 'tags']; 'docs: fix typo' -> ['docs', 'fix', 'typo']."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", action)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
 def _action_weight(action: str, direction: str) -> float:
-    low = action.lower()
-    if any(low.startswith(v) or f" {v}" in low or low.startswith(f"{v} ") for v in LOW_VERBS):
+    """How well an action explains a move in ``direction``: tag edits and docs rank low."""
+    words = _words(action)
+    if any(w in LOW_VERBS or w.rstrip("s") in LOW_VERBS for w in words):
         return 0.2
     verbs = UP_VERBS if direction == "up" else DOWN_VERBS
-    return 1.0 if any(v in low for v in verbs) else 0.6
+    return 1.0 if any(w.startswith(verbs) for w in words) else 0.6
 
 
 def _time_weight(when: dt.datetime, anomaly: Anomaly) -> float:

@@ -114,6 +114,7 @@ def _report(totals: dict[str, Tally], seconds: dict[str, float], cases: list[dic
         "detect_seconds": {k: round(v, 2) for k, v in seconds.items()},
         "misses": totals["seasonal"].misses,
         "false_alerts": totals["seasonal"].false_alerts,
+        "wrong_causes": totals["seasonal"].wrong_causes,
         "cases": cases,
     }
 

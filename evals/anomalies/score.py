@@ -36,12 +36,14 @@ class Tally:
     explained_right: int = 0
     misses: list[str] = field(default_factory=list)
     false_alerts: list[str] = field(default_factory=list)
+    wrong_causes: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
         for name in ("true_pos", "false_pos", "false_neg", "calendar_false", "explained", "explained_right"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.misses += other.misses
         self.false_alerts += other.false_alerts
+        self.wrong_causes += other.wrong_causes
 
     def summary(self) -> dict[str, Any]:
         p = self.true_pos / max(self.true_pos + self.false_pos, 1)
@@ -96,7 +98,10 @@ def score(
             for t in real:
                 if t.id not in hit and top_refs is not None and t.cause_ref:
                     tally.explained += 1
-                    tally.explained_right += int(top_refs.get(a.id) == t.cause_ref)
+                    right = top_refs.get(a.id) == t.cause_ref
+                    tally.explained_right += int(right)
+                    if not right:
+                        tally.wrong_causes.append(f"{t.kind} {t.start}: top {top_refs.get(a.id)} != {t.cause_ref}")
                 hit.add(t.id)
             continue
         tally.false_pos += 1
