@@ -21,6 +21,7 @@ MIN_HISTORY_DAYS = 56
 MAX_PARTS = 10
 OTHER = "(other)"
 MISSING = "(none)"
+UNTAGGED = "(untagged)"
 UNSETTLED_RATIO = 0.7
 MAX_UNSETTLED_DAYS = 7
 
@@ -114,9 +115,9 @@ def read_daily(db_path: Path, by: str | None = None) -> DailySpend:
             dim = resolve_dimension(con, by)
             part_rows = con.execute(
                 f"SELECT CAST(date_trunc('day', ChargePeriodStart) AS DATE) AS day, "
-                f"coalesce(CAST({dim.sql} AS VARCHAR), '{MISSING}') AS part, sum(EffectiveCost)::DOUBLE "
+                f"coalesce(CAST({dim.sql} AS VARCHAR), ?) AS part, sum(EffectiveCost)::DOUBLE "
                 "FROM focus WHERE ChargePeriodStart IS NOT NULL GROUP BY 1, 2",
-                list(dim.params),
+                [*dim.params, UNTAGGED if dim.label.startswith("tag:") else MISSING],
             ).fetchall()
             spend.parts = _parts(spend, part_rows)
             spend.dimension = dim
