@@ -67,6 +67,14 @@ class FinopsApp(App[None]):
         Binding("ctrl+q", "quit", "Quit"),
     ]
 
+    transcript: VerticalScroll
+    live: Static
+    error_box: Static
+    result_table: ResultTable
+    sql_editor: TextArea
+    question: Input
+    meter: BudgetMeter
+
     def __init__(self, backend: Backend, *, initial_question: str | None = None) -> None:
         super().__init__()
         self.backend = backend
@@ -80,34 +88,45 @@ class FinopsApp(App[None]):
         self.streamed = ""
         self.busy = False
         self.timings: list[float] = []
+        self._make_widgets()
 
     # --- layout -------------------------------------------------------------------------------
+    def _make_widgets(self) -> None:
+        """Kept as attributes: results may arrive while another screen (help, a view) is on top."""
+        self.transcript = VerticalScroll(id="transcript")
+        self.live = Static("", id="live", classes="answer")
+        self.error_box = Static("", id="error", classes="error")
+        self.result_table = ResultTable(id="result")
+        self.sql_editor = TextArea.code_editor(
+            "", language=_sql_language(), id="sql", soft_wrap=True, show_line_numbers=False, compact=True
+        )
+        self.question = Input(placeholder="Ask about spend…  (Enter to ask, ↑ for history)", id="question")
+        self.meter = BudgetMeter("", id="meter")
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Vertical(id="main"):
-            with VerticalScroll(id="transcript"):
+            with self.transcript:
                 yield Static(
-                    "Ask about spend, e.g. [i]top 5 services last month[/i] — [b]?[/b] or F1 for help.",
+                    "Ask about spend, e.g. [i]top 5 services by cost last month[/i] — [b]?[/b] or F1 for help.",
                     id="welcome",
                     classes="note",
                 )
-            yield Static("", id="live", classes="answer")
-            yield Static("", id="error", classes="error")
-            yield ResultTable(id="result")
+            yield self.live
+            yield self.error_box
+            yield self.result_table
             yield Label("SQL (edit, then Ctrl+R to re-run through the guard)", classes="dim")
-            yield TextArea.code_editor(
-                "", language=_sql_language(), id="sql", soft_wrap=True, show_line_numbers=False, compact=True
-            )
+            yield self.sql_editor
             with Horizontal(id="askbar"):
-                yield Input(placeholder="Ask about spend…  (Enter to ask, ↑ for history)", id="question")
-        yield BudgetMeter("", id="meter")
+                yield self.question
+        yield self.meter
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = self.backend.describe()
-        self.query_one("#error", Static).display = False
-        self.query_one("#live", Static).display = False
-        self.query_one("#question", Input).focus()
+        self.error_box.display = False
+        self.live.display = False
+        self.question.focus()
         self.refresh_budget()
         if self.initial_question:
             self.submit_question(self.initial_question)
@@ -125,12 +144,12 @@ class FinopsApp(App[None]):
         self.history.append(question)
         del self.history[:-MAX_HISTORY]
         self.history_pos = len(self.history)
-        self.query_one("#question", Input).value = ""
+        self.question.value = ""
         self.busy = True
         self.streamed = ""
         self.clear_error()
         self.add_note(f"[b]you[/b] {_escape(question)}", "question")
-        live = self.query_one("#live", Static)
+        live = self.live
         live.display = True
         live.update("[dim]thinking…[/dim]")
         self.ask_in_worker(question)
@@ -154,7 +173,7 @@ class FinopsApp(App[None]):
 
     def on_agent_event_posted(self, message: AgentEventPosted) -> None:
         event = message.event
-        live = self.query_one("#live", Static)
+        live = self.live
         if event.kind == "text":
             self.streamed += event.text
             live.update(_escape(self.streamed))
@@ -166,28 +185,32 @@ class FinopsApp(App[None]):
         self.busy = False
         self.last_answer = answer
         self.timings.append(message.seconds)
-        self.query_one("#live", Static).display = False
+        self.live.display = False
         meta = " · ".join(x for x in (answer.provider, answer.model) if x)
         cost = money(answer.cost_usd, places=4 if 0 < answer.cost_usd < 0.01 else 2)
         tail = f"[dim]{meta} · {cost}{' · from cache' if answer.from_cache else ''}[/dim]"
         self.add_note(f"{_escape(answer.text)}\n{tail}", "answer")
         for note in answer.notes:
             self.add_note(f"[yellow]{_escape(note)}[/yellow]", "note")
+        if answer.budget_exhausted:
+            said = [n for n in answer.notes if "budget" in n.lower() and "exhausted" in n.lower()]
+            reason = said[0] if said else "the LLM budget is spent"
+            self.show_error("budget", f"{reason}; answered by the offline planner instead")
         if answer.table is not None:
             self.show_table(answer.table)
         if answer.sql:
-            self.query_one("#sql", TextArea).load_text(answer.sql)
+            self.sql_editor.load_text(answer.sql)
         self.refresh_budget()
 
     def on_failed(self, message: Failed) -> None:
         self.busy = False
-        self.query_one("#live", Static).display = False
+        self.live.display = False
         self.show_error(message.kind, message.message)
         self.refresh_budget()
 
     # --- SQL ----------------------------------------------------------------------------------
     def action_rerun_sql(self) -> None:
-        sql = self.query_one("#sql", TextArea).text.strip()
+        sql = self.sql_editor.text.strip()
         if not sql:
             self.show_error("sql", "no SQL to run: ask a question first or type a SELECT")
             return
@@ -214,22 +237,22 @@ class FinopsApp(App[None]):
     # --- shared pieces ------------------------------------------------------------------------
     def show_table(self, table: TableData) -> None:
         self.table_data = table
-        self.query_one("#result", ResultTable).show(table)
+        self.result_table.show(table)
         if table.truncated:
             self.add_note(f"[dim]showing {len(table.rows):,} of {table.row_count:,} rows[/dim]", "note")
 
     def show_error(self, kind: str, message: str) -> None:
         self.last_error = (kind, message)
-        box = self.query_one("#error", Static)
+        box = self.error_box
         box.update(f"[b]{PREFIX.get(kind, 'Error')}:[/b] {_escape(message)}")
         box.display = True
 
     def clear_error(self) -> None:
         self.last_error = None
-        self.query_one("#error", Static).display = False
+        self.error_box.display = False
 
     def add_note(self, markup: str, kind: str) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript = self.transcript
         transcript.mount(Static(markup, classes=kind))
         transcript.scroll_end(animate=False)
 
@@ -243,11 +266,11 @@ class FinopsApp(App[None]):
 
     def on_budget_read(self, message: BudgetRead) -> None:
         self.budget_view = message.budget
-        self.query_one("#meter", BudgetMeter).update_meter(message.budget, self.last_answer)
+        self.meter.update_meter(message.budget, self.last_answer)
 
     # --- keys ---------------------------------------------------------------------------------
     def on_key(self, event: Any) -> None:
-        question = self.query_one("#question", Input)
+        question = self.question
         if self.focused is not question or event.key not in ("up", "down") or not self.history:
             return
         step = -1 if event.key == "up" else 1
@@ -261,10 +284,10 @@ class FinopsApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_focus_question(self) -> None:
-        self.query_one("#question", Input).focus()
+        self.question.focus()
 
     def action_sort(self) -> None:
-        table = self.query_one("#result", ResultTable)
+        table = self.result_table
         if self.focused is table:
             table.sort_by(table.cursor_column)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +49,7 @@ class AnswerView:
     input_tokens: int = 0
     output_tokens: int = 0
     from_cache: bool = False
+    budget_exhausted: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -86,6 +88,10 @@ class Backend(Protocol):
 
     def call_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]: ...
 
+    def review(self, policy_id: str, decision: str, reason: str) -> str:
+        """Approve or reject a queued policy; returns what happened and what to run next."""
+        ...
+
 
 def as_dict(value: Any) -> dict[str, Any]:
     """A pydantic model, dataclass, dict or plain object as a dict."""
@@ -121,8 +127,6 @@ def answer_from(question: str, value: Any) -> AnswerView:
     usage = as_dict(d.get("usage"))
     table = table_from(d) if d.get("columns") else None
     notes = list(d.get("notes") or d.get("warnings") or [])
-    if d.get("budget_exhausted") and not any("budget" in str(n).lower() for n in notes):
-        notes.append("LLM budget exhausted: answered by the offline planner")
     return AnswerView(
         question=str(d.get("question") or question),
         text=str(d.get("answer") or d.get("text") or ""),
@@ -134,6 +138,7 @@ def answer_from(question: str, value: Any) -> AnswerView:
         input_tokens=int(usage.get("input_tokens") or 0),
         output_tokens=int(usage.get("output_tokens") or 0),
         from_cache=bool(d.get("from_cache") or d.get("cached") or False),
+        budget_exhausted=bool(d.get("budget_exhausted", False)),
         notes=[str(n) for n in notes] if isinstance(notes, list) else [str(notes)],
     )
 
@@ -161,6 +166,9 @@ class CoreBackend:
         self.settings = settings
         self.ctx: ToolContext = settings.tool_context()
         self._registry = registry
+        # One DuckDB user at a time in this process: overlapping connections to one file share a
+        # database instance whose configuration the guarded runner locks while a query runs.
+        self._db = threading.Lock()
 
     @property
     def registry(self) -> dict[str, Tool]:
@@ -186,23 +194,26 @@ class CoreBackend:
     def ask(self, question: str, on_event: EventCallback) -> AnswerView:
         from agent.ask import ask
 
-        answer = ask(
-            self.settings,
-            question,
-            provider=self.settings.provider,
-            model=self.settings.model,
-            on_event=on_event,
-            feature="tui",
-        )
+        with self._db:
+            answer = ask(
+                self.settings,
+                question,
+                provider=self.settings.provider,
+                model=self.settings.model,
+                on_event=on_event,
+                feature="tui",
+            )
         return answer_from(question, answer)
 
     def run_sql(self, sql: str) -> TableData:
         if importlib.util.find_spec("tools.sql.run") is not None:
             from tools.sql.run import run_query
 
-            return table_from(run_query(self.ctx, sql))
+            with self._db:
+                return table_from(run_query(self.ctx, sql))
         if "sql_query" in self.registry:
-            return table_from(self.registry["sql_query"].call(self.ctx, {"sql": sql}))
+            with self._db:
+                return table_from(self.registry["sql_query"].call(self.ctx, {"sql": sql}))
         raise FinopsError("the guarded SQL runner is not installed in this build")
 
     def budget(self) -> BudgetView:
@@ -223,4 +234,25 @@ class CoreBackend:
         tool = self.registry.get(name)
         if tool is None:
             raise ToolError(f"no tool named {name} in this build")
-        return tool.call(self.ctx, args).model_dump(mode="json")
+        with self._db:
+            return tool.call(self.ctx, args).model_dump(mode="json")
+
+    def review(self, policy_id: str, decision: str, reason: str) -> str:
+        """Approve or reject a queued policy. Approval moves the file; it never applies anything."""
+        import inspect
+
+        from tools.policies import queue
+
+        if decision == "approve":
+            kwargs = {"reason": reason} if "reason" in inspect.signature(queue.approve).parameters else {}
+            detail = queue.approve(self.ctx, policy_id, **kwargs)
+        elif decision == "reject":
+            detail = queue.reject(self.ctx, policy_id, reason)
+        else:
+            raise ToolError(f"unknown decision {decision!r}: approve or reject")
+        done = "approved" if decision == "approve" else "rejected"
+        message = f"{done} {detail.summary.id} (moved to {detail.summary.status}/; nothing was applied)"
+        dryrun = [c for c in detail.commands if "--dryrun" in c or "validate" in c]
+        if decision == "approve" and dryrun:
+            message += ". Next, by hand: " + " && ".join(dryrun)
+        return message

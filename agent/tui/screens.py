@@ -144,7 +144,7 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="reason"):
-            yield Label(f"{self.decision} {self.policy}: why?")
+            yield Label(f"{self.decision} {self.policy}: why? (Enter to confirm, Esc to cancel)")
             yield Input(placeholder="reason (required)", id="reason-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -178,11 +178,7 @@ class ReviewScreen(ToolScreen):
         item = self.selected()
         if item is None:
             return
-        name = str(item.get("name") or item.get("id") or item.get("path"))
-        review = getattr(self.backend, "review", None)
-        if review is None:
-            self.show_error("policy review is not available in this build")
-            return
+        name = str(item.get("id") or item.get("name") or item.get("path"))
 
         def done(reason: str | None) -> None:
             if reason:
@@ -193,7 +189,7 @@ class ReviewScreen(ToolScreen):
     @work(thread=True, exclusive=True, group="review")
     def decide(self, name: str, decision: str, reason: str) -> None:
         try:
-            message = self.backend.review(name, decision, reason)  # type: ignore[attr-defined]
+            message = self.backend.review(name, decision, reason)
         except FinopsError as exc:
             self.app.call_from_thread(self.show_error, exc.message)
             return
