@@ -1,0 +1,127 @@
+"""agent.workflows.weekly_tags: idempotent per ISO week, diff vs last week, queue, Slack digest."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from agent.workflows.weekly_tags import iso_week, run_weekly, state_dir
+from evals.tagging import synthetic
+from tools.billing import store
+from tools.context import ToolContext
+from tools.policies import queue
+
+DAY = date(2026, 12, 2)
+
+
+@pytest.fixture
+def org_home(tmp_path: Path) -> ToolContext:
+    org = synthetic.generate(160, seed=5)
+    home = tmp_path / "home"
+    synthetic.write_focus(home / "finops.duckdb", org, days=1)
+    return ToolContext(home=home)
+
+
+class _Slack(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, object]]]:
+    _Slack.bodies = []
+    server = HTTPServer(("127.0.0.1", 0), _Slack)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("FINOPS_SLACK_WEBHOOK", f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret")
+    try:
+        yield _Slack.bodies
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_iso_week_names_the_year_and_week() -> None:
+    assert iso_week(DAY) == "2026-W49" and iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+def test_rerunning_the_same_week_does_nothing_new(org_home: ToolContext) -> None:
+    first = run_weekly(org_home, today=DAY, slack=False)
+    assert first.policies and not first.already_ran and first.counts()["new"] > 0
+    files = sorted((org_home.policies_dir / "pending").glob("*.yml"))
+    again = run_weekly(org_home, today=date(2026, 12, 6), slack=False)
+    assert again.already_ran and again.run_id == first.run_id and again.policies == first.policies
+    assert sorted((org_home.policies_dir / "pending").glob("*.yml")) == files
+    assert len(queue.history(org_home)) == len(files)
+    assert [p.name for p in state_dir(org_home).iterdir()] == ["2026-W49.json"]
+
+
+def test_next_week_diffs_against_last_week_and_never_reproposes_a_rejected_policy(org_home: ToolContext) -> None:
+    first = run_weekly(org_home, today=DAY, slack=False)
+    rejected_id = Path(first.policies[0]).stem
+    queue.reject(org_home, rejected_id, "wrong team mapping")
+    fixed = next(i for i in first.items if i.status == "new" and i.key == "team")
+    with store.writer(org_home.db_path) as con:
+        con.execute(
+            "INSERT INTO focus (ChargePeriodStart, ResourceId, EffectiveCost, Tags) SELECT "
+            "TIMESTAMP '2026-12-08', ResourceId, 1, MAP {'team': 'x', 'env': 'prod', 'cost_center': 'c', 'app': 'a'} "
+            "FROM focus WHERE ResourceId = ? LIMIT 1",
+            [fixed.resource_id],
+        )
+        con.execute(
+            "INSERT INTO focus (ChargePeriodStart, ResourceId, ResourceName, ServiceName, SubAccountId, "
+            "SubAccountName, RegionId, EffectiveCost) SELECT TIMESTAMP '2026-12-08', 'i-0feedfeedfeedfeed', "
+            "'checkout-prod-api-999', ServiceName, SubAccountId, SubAccountName, RegionId, 500 "
+            "FROM focus WHERE ResourceName LIKE 'checkout-prod-%' AND ServiceName LIKE '%Compute%' LIMIT 1"
+        )
+    second = run_weekly(org_home, today=date(2026, 12, 9), slack=False)
+    assert second.week == "2026-W50" and second.previous_week == "2026-W49"
+    statuses = {(i.resource_id, i.key): i.status for i in second.items}
+    rejected = queue.tagged_targets(org_home, "rejected")
+    assert rejected and all(statuses[(rid, key)] == "rejected_before" for _, rid, key in rejected
+                            if (rid, key) in statuses)  # fmt: skip
+    assert f"{fixed.resource_id}|team" in second.resolved
+    assert statuses[("i-0feedfeedfeedfeed", "team")] == "new"
+    assert {i.status for i in second.items if i.resource_id != "i-0feedfeedfeedfeed"} <= {
+        "still_pending", "rejected_before", "below_confidence", "not_targetable"
+    }  # fmt: skip
+    new_files = [Path(p) for p in second.policies]
+    pinned = {
+        rid for p in new_files for pol in queue.read_policy_data(p)["policies"] for rid in pol["filters"][0]["value"]
+    }
+    assert pinned == {"i-0feedfeedfeedfeed"}
+
+
+def test_the_slack_summary_is_posted_once_per_week(org_home: ToolContext, slack: list[dict[str, object]]) -> None:
+    run = run_weekly(org_home, today=DAY)
+    assert run.slack is not None and run.slack.status == "sent"
+    assert len(slack) == 1 and "Weekly tagging run 2026-W49" in json.dumps(slack[0])
+    assert "finops policies list" in json.dumps(slack[0])
+    run_weekly(org_home, today=DAY)
+    assert len(slack) == 1
+
+
+def test_without_a_slack_destination_the_run_still_completes_and_says_why(
+    org_home: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FINOPS_SLACK_WEBHOOK", raising=False)
+    monkeypatch.delenv("FINOPS_SLACK_BOT_TOKEN", raising=False)
+    run = run_weekly(org_home, today=DAY)
+    assert run.slack is not None and run.slack.status == "skipped" and "FINOPS_SLACK_WEBHOOK" in run.slack.message
+    assert (state_dir(org_home) / "2026-W49.json").is_file()
