@@ -163,3 +163,25 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(_socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setenv("FINOPS_ALLOW_MODEL_REQUESTS", "0")
     yield
+
+
+@pytest.fixture(scope="session")
+def eval_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of prepared homes (demo org, FOCUS sample) shared by the whole session."""
+    return tmp_path_factory.mktemp("eval-homes")
+
+
+@pytest.fixture(scope="session")
+def demo_home(eval_root: Path) -> Path:
+    """A home with the demo org (seed 42, small) loaded once per session. Treat it as read-only."""
+    from evals.text2sql.runner import prepare_home
+
+    return prepare_home("demo", eval_root)
+
+
+@pytest.fixture(scope="session")
+def sample_home(eval_root: Path) -> Path:
+    """A home with the official FOCUS 1.0 sample loaded once per session. Treat it as read-only."""
+    from evals.text2sql.runner import prepare_home
+
+    return prepare_home("focus_sample", eval_root)

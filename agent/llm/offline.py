@@ -485,7 +485,7 @@ class Tokens:
 def _fix_typos(tokens: Tokens, known: set[str]) -> None:
     """Correct a misspelt word to a known keyword or vocabulary word when the match is close."""
     for i, w in enumerate(tokens.words):
-        if w in known or any(ch.isdigit() for ch in w) or len(w) < 4:
+        if w in known or any(ch.isdigit() or ch in "-_./:" for ch in w) or len(w) < 4:
             continue
         hit = difflib.get_close_matches(w, known, n=1, cutoff=0.84)
         if hit:
@@ -514,7 +514,7 @@ def phrases_and_words(v: Vocabulary) -> tuple[list[Phrase], set[str]]:
     cached = _PHRASES.get(v.version)
     if cached is None:
         phrases = vocabulary_phrases(v)
-        known = set(KEYWORDS) | {w for p in phrases for w in p.words if w.isalpha()} | {k.lower() for k in v.tag_values}
+        known = set(KEYWORDS) | {w for p in phrases for w in p.words} | {k.lower() for k in v.tag_values}
         cached = _PHRASES[v.version] = (phrases, known)
     return cached
 
@@ -989,7 +989,7 @@ def _group_by(t: Tokens, q: CostQuery, v: Vocabulary) -> None:
         if i >= 0 and q.group_by == []:
             t.mark(i)
             _add_group(q, f"tag:{key}")
-    if q.top_n is None and q.group_by and _singular_superlative(t):
+    if q.top_n is None and q.group_by and _singular_superlative(t, v):
         q.top_n = 1
 
 
@@ -997,8 +997,11 @@ def _next_is(t: Tokens, i: int, words: tuple[str, ...]) -> bool:
     return i + 1 < len(t.words) and t.words[i + 1] in words
 
 
-def _singular_superlative(t: Tokens) -> bool:
+def _singular_superlative(t: Tokens, v: Vocabulary) -> bool:
+    """'which service costs the most' / 'which team spent the most': one answer, not a ranking."""
     joined = " ".join(t.words)
+    if any(f"{lead} {key} " in joined + " " for lead in ("which", "what") for key in v.tag_values):
+        return any(w in t.words for w in ("most", "biggest", "largest", "highest", "costliest", "top"))
     singular = any(
         f"{lead} {w} " in joined + " " for lead in ("which", "what") for w in GROUP_WORDS if not w.endswith("s")
     )
