@@ -94,6 +94,11 @@ class KeyModel:
             top = proba.argmax(axis=1)
             raw[test] = proba.max(axis=1)
             hit[test] = clf.classes_[top] == labels[test]
+        # Anchor: a top-class probability at chance level means chance-level accuracy. Without it a
+        # score below everything seen out-of-fold would be clipped up to the lowest seen accuracy.
+        chance = 1.0 / len(self.classes)
+        raw = np.append(raw, chance)
+        hit = np.append(hit, chance)
         self._iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, hit)
 
     def confidences(self, raw: list[float]) -> list[float]:
