@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import BaseModel, Field
 
@@ -54,8 +52,9 @@ def _table(result: object) -> TableOut:
 
     cols = list(getattr(result, "columns"))
     rows = [[to_json_safe(v) for v in r] for r in getattr(result, "rows")]
-    return TableOut(columns=cols, rows=rows, row_count=getattr(result, "row_count"),
-                    truncated=getattr(result, "truncated"))
+    return TableOut(
+        columns=cols, rows=rows, row_count=getattr(result, "row_count"), truncated=getattr(result, "truncated")
+    )
 
 
 def spend_by_service(ctx: ToolContext, args: SpendIn) -> TableOut:
@@ -97,12 +96,11 @@ def make_registry() -> dict[str, Tool]:
         ("explodes", "Explodes", NoIn, explodes),
     ]
     return {
-        name: Tool(name=name, title=title, description=(fn.__doc__ or title), input_model=model,
-                   output_model=TableOut, func=fn)
+        name: Tool(
+            name=name, title=title, description=(fn.__doc__ or title), input_model=model, output_model=TableOut, func=fn
+        )
         for name, title, model, fn in specs
     }
-
-
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ async def test_guarded_sql_over_mcp_equals_the_direct_tool_call(focus_ctx: ToolC
             result = await client.call_tool("sql_query", {"sql": sql})
     assert result.is_error is False
     assert result.structured_content["rows"] == direct["rows"]
-    assert [r[0] for r in direct["rows"]][0] == "Amazon Elastic Compute Cloud"
+    assert direct["rows"][0][0] == "Amazon Elastic Compute Cloud"
 
 
 @pytest.mark.parametrize("sql", HOSTILE_SQL, ids=lambda s: s[:30] or "empty")

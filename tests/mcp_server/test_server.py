@@ -149,7 +149,9 @@ async def test_a_large_result_is_cut_to_fit_and_says_how_many_rows_there_were(
     assert data["rows"][0] == [0, "resource-000000", 0.0]
     assert len(json.dumps(data)) <= MAX_RESULT_CHARS
     text = result.content[0].text
-    assert text.startswith(f"Result shortened to fit the client's limit (rows: showing {len(data['rows']):,} of 50,000)")
+    assert text.startswith(
+        f"Result shortened to fit the client's limit (rows: showing {len(data['rows']):,} of 50,000)"
+    )
     assert result.meta["finops/truncated"] == [{"path": "rows", "kept": len(data["rows"]), "total": 50_000}]
 
 

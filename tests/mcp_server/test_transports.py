@@ -50,17 +50,33 @@ async def test_stdio_server_answers_the_real_client_and_survives_hostile_calls(f
 
 def test_stdio_stdout_carries_only_json_rpc_lines_even_when_a_tool_fails(focus_ctx: ToolContext) -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "sql_query", "arguments": {"sql": "SELECT * FROM read_csv('/etc/passwd')"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "sql_query", "arguments": {"sql": "SELECT * FROM read_csv('/etc/passwd')"}},
+        },
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "nope", "arguments": {}}},
         {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "schema", "arguments": {}}},
     ]
     proc = subprocess.Popen(
-        _cli(focus_ctx.home, "--transport", "stdio", "--no-demo"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=_env(),
+        _cli(focus_ctx.home, "--transport", "stdio", "--no-demo"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages) + "this is not json\n")
@@ -107,7 +123,10 @@ def _serve_http(home: Path, token: str | None) -> Iterator[tuple[int, subprocess
     env = _env(FINOPS_MCP_TOKEN=token) if token else _env()
     proc = subprocess.Popen(
         _cli(home, "--transport", "http", "--port", str(port), "--no-demo"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         _wait_for_port(port, proc)
@@ -128,10 +147,22 @@ def http_server_with_token(focus_ctx: ToolContext) -> Iterator[tuple[int, subpro
 
 
 def _post(port: int, headers: dict[str, str], body: bytes | None = None) -> httpx.Response:
-    payload = body if body is not None else json.dumps(
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
-    ).encode()
+    payload = (
+        body
+        if body is not None
+        else json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            }
+        ).encode()
+    )
     base = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
     return httpx.post(f"http://127.0.0.1:{port}/mcp", content=payload, headers={**base, **headers}, timeout=10)
 
@@ -174,7 +205,10 @@ def test_with_a_token_every_request_needs_the_bearer_header(http_server_with_tok
 def test_a_non_loopback_bind_without_a_token_is_refused_before_listening(tmp_path: Path) -> None:
     proc = subprocess.run(
         _cli(tmp_path, "--transport", "http", "--host", "0.0.0.0", "--port", "1", "--no-demo"),
-        capture_output=True, text=True, timeout=60, env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(),
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "FINOPS_MCP_TOKEN" in proc.stderr

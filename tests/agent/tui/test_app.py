@@ -200,9 +200,17 @@ async def test_the_policy_review_view_approves_by_moving_the_file_and_shows_the_
 
     ctx = make_home(tmp_path)
     path = propose_mark_for_op(
-        ctx, resource_ids=["i-0abc1234def567890"], op="stop", days=14, evidence=["idle for 30 days"],
-        confidence=0.9, monthly_impact_usd=120.0, run_id="t1", service="Amazon Elastic Compute Cloud",
-        account_id="123456789012", region="us-east-1",
+        ctx,
+        resource_ids=["i-0abc1234def567890"],
+        op="stop",
+        days=14,
+        evidence=["idle for 30 days"],
+        confidence=0.9,
+        monthly_impact_usd=120.0,
+        run_id="t1",
+        service="Amazon Elastic Compute Cloud",
+        account_id="123456789012",
+        region="us-east-1",
     )
     app = make_app(offline_settings(ctx.home))
     async with app.run_test(size=SIZE) as pilot:
