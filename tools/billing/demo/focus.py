@@ -248,5 +248,9 @@ def write_csv(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     for i, col in enumerate(table.schema):
         if pa.types.is_timestamp(col.type):
-            table = table.set_column(i, col.name, pc.strftime(table.column(i), format="%Y-%m-%dT%H:%M:%SZ"))
-    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+            table = table.set_column(
+                i, col.name, pc.strftime(table.column(i).cast(pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%SZ")
+            )
+    with open(path, "wb") as fh:
+        fh.write((",".join(table.schema.names) + "\n").encode())
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style="needed"))

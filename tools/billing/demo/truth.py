@@ -230,6 +230,8 @@ def calendar_truth(org: Org, usage: Usage) -> list[dict[str, Any]]:
             "summary": f"announced in calendar.yaml: {ev.name}",
         }
         item["commit"] = None
+        item["related"] = []
+        item["decoys"] = []
         out.append(item)
     return out
 
