@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import duckdb
 
 MAX_SAMPLE_DISTINCT = 40
-SAMPLES = 4
-SAMPLE_CHARS = 40
+SAMPLES = 3
+SAMPLE_CHARS = 32
 SAMPLE_COLUMNS_MAX = 14
 GLOSS_WORDS = 7
 
@@ -257,9 +257,18 @@ _GROUPS = (
 )
 
 
+_GLOSSED = frozenset(
+    {
+        "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "PricingQuantity",
+        "CommitmentDiscountQuantity", "ChargeDescription", "SkuPriceDetails", "SkuMeter", "ServiceSubcategory",
+    }
+)
+"""Columns whose meaning is not obvious from the name; the rest are listed by name only."""
+
+
 def _entry(col: SchemaColumn, with_gloss: bool) -> str:
     text = col.name
-    if with_gloss:
+    if with_gloss and col.name in _GLOSSED:
         text += f" ({gloss(col.name)})"
     if col.samples:
         text += ": " + "|".join(col.samples)
