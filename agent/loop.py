@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agent.events import AgentEvent, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
-from agent.llm.base import Message, ModelClient, ModelRequest, ToolCall, ToolResult, ToolSpec
+from agent.events import AgentEvent, ErrorEvent, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
+from agent.llm.base import Message, ModelClient, ModelRequest, ToolCall, ToolResult, ToolSpec, TransientError
 from agent.metering import CallRecord, Meter
 from tools.context import ToolContext
 from tools.errors import FinopsError, ToolError
@@ -155,12 +155,16 @@ class Loop:
 
     def run(self, question: str) -> LoopResult:
         """Run until the model answers in text or a limit stops it. BudgetExhausted propagates."""
-        previous = self.meter.on_call
-        self.meter.on_call = self._usage_listener
+        previous = self.meter.on_call, self.meter.on_retry
+        self.meter.on_call, self.meter.on_retry = self._usage_listener, self._retry_listener
         try:
             return self._run(question)
         finally:
-            self.meter.on_call = previous
+            self.meter.on_call, self.meter.on_retry = previous
+
+    def _retry_listener(self, attempt: int, error: TransientError, wait_s: float) -> None:
+        """Tell front ends a retry is coming (text streamed by a cut attempt will be sent again)."""
+        self.emit(ErrorEvent(message=f"{error.message}; retry {attempt} in {wait_s:.1f} s"))
 
     def _run(self, question: str) -> LoopResult:
         messages = [Message(role="user", text=question)]

@@ -70,6 +70,7 @@ class Meter:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     on_call: Callable[[CallRecord], None] | None = None
+    on_retry: Callable[[int, TransientError, float], None] | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost_usd: Decimal = Decimal(0)
     calls: int = 0
@@ -97,15 +98,11 @@ class Meter:
             shares.append(float(left / self.budget.session_usd) if self.budget.session_usd > 0 else 0.0)
         return max(min(shares), 0.0)
 
-    def call(
-        self, client: ModelClient, request: ModelRequest, on_text: TextCallback | None = None
-    ) -> ModelResponse:
+    def call(self, client: ModelClient, request: ModelRequest, on_text: TextCallback | None = None) -> ModelResponse:
         """One metered, budgeted, retried call; BudgetExhausted (before sending) if it could cross."""
-        return with_retries(lambda _attempt: self._attempt(client, request, on_text), self.retry)
+        return with_retries(lambda _attempt: self._attempt(client, request, on_text), self.retry, self.on_retry)
 
-    def _attempt(
-        self, client: ModelClient, request: ModelRequest, on_text: TextCallback | None
-    ) -> ModelResponse:
+    def _attempt(self, client: ModelClient, request: ModelRequest, on_text: TextCallback | None) -> ModelResponse:
         provider = client.provider
         self.model_hint = request.model
         worst = self.worst_case(provider, request)

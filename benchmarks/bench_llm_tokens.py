@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -60,8 +61,8 @@ def _prefix_tokens(home: Path) -> dict[str, int]:
 def _settings(home: Path, provider: str, url: str) -> Settings:
     common: dict[str, Any] = {"home": home, "daily_budget_usd": 1000.0, "monthly_budget_usd": 1000.0}
     if provider == "anthropic":
-        return Settings(**common, anthropic_api_key="bench", anthropic_base_url=url)
-    return Settings(**common, openai_api_key="bench", openai_base_url=url)
+        return Settings(**common, anthropic_api_key=SecretStr("bench"), anthropic_base_url=url)
+    return Settings(**common, openai_api_key=SecretStr("bench"), openai_base_url=url)
 
 
 def _dollars(prices: PriceTable, provider: str, model: str, calls: list[TokenUsage], prefix: int) -> dict[str, float]:

@@ -12,15 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from agent.events import TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
+from agent.events import ErrorEvent, TextDelta, ToolCallEvent, ToolResultEvent, UsageEvent
 from agent.llm.anthropic import AnthropicClient
 from agent.llm.base import ModelRequest, ModelResponse, TokenUsage, ToolCall
 from agent.llm.openai import OpenAIClient
+from agent.llm.retry import RetryPolicy
 from agent.llm.scripted import ScriptedModel, call, say
 from agent.loop import Loop, LoopLimits, wrap_data
 from agent.metering import Budget, Meter
 from agent.prices import PriceTable
-from tests.support.llm_stub import AnthropicWire, OpenAIWire, Turn, serve
+from tests.support.llm_stub import AnthropicWire, Cut, OpenAIWire, Turn, serve
 from tools import ledger
 from tools.context import ToolContext
 from tools.errors import BudgetExhausted, ToolError
@@ -117,7 +118,9 @@ def make_loop(
     model: str = MODEL,
     **limits: int,
 ) -> Loop:
-    meter = Meter(home / "ledger.sqlite", PriceTable(overrides={}), budget or Budget())
+    meter = Meter(
+        home / "ledger.sqlite", PriceTable(overrides={}), budget or Budget(), retry=RetryPolicy(sleep=lambda _s: None)
+    )
     sink = events.append if events is not None else None
     return Loop(
         client=client,
@@ -266,3 +269,15 @@ def test_every_request_has_max_tokens(home: Path) -> None:
     model = ScriptedModel([call("run_sql", sql="SELECT 1"), say("1")])
     make_loop(home, model, [SQL], max_tokens=77).run("q")
     assert [r.max_tokens for r in model.requests] == [77, 77]
+
+
+def test_a_retry_after_a_cut_stream_is_announced_so_front_ends_can_reset_streamed_text(home: Path) -> None:
+    with serve(AnthropicWire()) as (url, state):
+        state.actions = [Cut(Turn(text="half an answer " * 5), after_events=4), Turn(text="The whole answer.")]
+        events: list[Any] = []
+        result = make_loop(home, AnthropicClient("k", url, 5), [SQL], events=events).run("q")
+    assert result.text == "The whole answer."
+    kinds = [type(e).__name__ for e in events]
+    retry = next(e for e in events if isinstance(e, ErrorEvent))
+    assert "stream cut" in retry.message and "retry 1" in retry.message
+    assert kinds.index("ErrorEvent") < len(kinds) - 1 and kinds.count("UsageEvent") == 2
