@@ -914,11 +914,14 @@ def _untagged(t: Tokens, q: CostQuery, v: Vocabulary) -> None:
                 if t.take(phrase):
                     q.filters.append(Filter(dimension=f"tag:{key}", op="is null"))
                     return
-    for phrase in (("not", "tagged"), ("without", "tags"), ("no", "tags"), ("untagged",), ("missing", "tags")):
-        if t.take(phrase):
-            key = _tag_key_in(t, v)
-            if key:
-                q.filters.append(Filter(dimension=f"tag:{key}", op="is null"))
+    untagged: tuple[tuple[str, ...], ...] = (
+        ("not", "tagged"), ("without", "tags"), ("no", "tags"), ("untagged",), ("missing", "tags"),
+    )
+    for words in untagged:
+        if t.take(words):
+            named = _tag_key_in(t, v)
+            if named:
+                q.filters.append(Filter(dimension=f"tag:{named}", op="is null"))
             else:
                 q.filters.append(Filter(dimension="Tags", op="is null"))
             return
