@@ -297,8 +297,9 @@ def narrative(anomaly: Anomaly, explanations: list[Explanation]) -> str:
         head = head.replace(f"Spend on {label(anomaly)}", f"Spend on group {top.group} ({label(anomaly)})", 1)
     who = _clip(top.actor, 40) if top.actor else "someone"
     what = _clip(top.summary or top.action, 120)
-    if top.actor and what.endswith(f" by {_clip(top.actor, 40)}"):
-        what = what[: -len(f" by {_clip(top.actor, 40)}")]
+    cut = what.rfind(" by ")
+    if top.actor and cut > 0 and top.actor.startswith(what[cut + 4 :].rstrip("…")[:20]):
+        what = what[:cut]
     when = f"{top.time:%H:%M} UTC on {_day(top.time.date())}"
     because = "because" if top.grade == "confirmed" else "probably because"
     cites = [_cite(top)]

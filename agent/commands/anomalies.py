@@ -194,6 +194,7 @@ def _document(
     return {
         "anomalies": [_anomaly_doc(a, explained.get(a.id), narratives.get(a.id)) for a in shown],
         "provisional": [a.model_dump(mode="json") for a in result.provisional],
+        "announced": [a.model_dump(mode="json") for a in result.announced],
         "total": len(result.anomalies),
         "since": result.since,
         "settled_through": result.settled_through,
@@ -243,6 +244,10 @@ def render(
             for a in shown
         ]
         print_table(["id", "days", "where", "severity", "expected/day", "actual/day", "impact/day", "impact"], rows)
+    for a in result.announced[:5]:
+        out.print(
+            f"[dim]announced[/dim] {label(a)} {money(a.impact_per_day_usd)}/day from {a.start} ({', '.join(a.calendar)})"
+        )
     for a in result.provisional[:5]:
         out.print(
             f"[yellow]provisional[/yellow] {label(a)} {money(a.impact_per_day_usd)}/day from {a.start} (unsettled)"

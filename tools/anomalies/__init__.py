@@ -67,9 +67,7 @@ def detect_on(
     if data is None:
         return DetectResult(anomalies=[])
     days = data.days
-    kinds = calendar_kinds(
-        days, calendar_path if opts.use_calendar else None, country if opts.use_calendar else None
-    )
+    kinds = calendar_kinds(days, calendar_path if opts.use_calendar else None, country if opts.use_calendar else None)
     total = data.cells.values.sum(axis=0)
     min_daily = opts.min_daily_usd if opts.min_daily_usd is not None else auto_min_daily(total)
     params = baseline.Params(k=opts.k, min_pct=opts.min_pct, min_abs=min_daily)
@@ -84,20 +82,26 @@ def detect_on(
         if len(keep) == 0:
             continue
         y = panel.values[keep]
-        res = (
-            baseline.seasonal(y, kinds, params) if opts.method == "seasonal" else baseline.zscore28(y, params)
-        )
+        res = baseline.seasonal(y, kinds, params) if opts.method == "seasonal" else baseline.zscore28(y, params)
         found += incidents.candidates(dim, [panel.keys[i] for i in keep], y, res, first)
     if opts.until is not None:
         found = [c for c in found if days[c.start] <= opts.until]
+    announced = [c for c in found if kinds.announced[max(0, c.start - 1) : c.start + 1].any()]
+    found = [c for c in found if all(c is not a for a in announced)]
     for cand in found:
         incidents.drill_down(cand, data.cells, kinds.month_start)
     accepted = incidents.deduplicate(found, data.cells)
     out = [incidents.to_anomaly(c, data.cells, days, kinds, settled) for c in accepted]
+    for cand in announced:
+        incidents.drill_down(cand, data.cells, kinds.month_start)
+    expected_changes = [
+        incidents.to_anomaly(c, data.cells, days, kinds, settled) for c in incidents.deduplicate(announced, data.cells)
+    ]
     out.sort(key=lambda a: (-abs(a.impact_usd), a.start, a.id))
     return DetectResult(
         anomalies=[a for a in out if not a.provisional],
         provisional=[a for a in out if a.provisional],
+        announced=expected_changes,
         first_day=days[0],
         last_day=days[-1],
         settled_through=days[settled],

@@ -29,6 +29,7 @@ WARMUP = 35
 RESID_WINDOW = 56
 FLOOR_PCT = 0.05
 EVENT_WIDEN = 0.5
+MAX_GAP_DAYS = 1
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class DayKinds:
     special: np.ndarray  # bool[T]: holiday or company event
     ratio: np.ndarray  # float[T]: stated effect (nan when unknown)
     previous: np.ndarray  # int[T]: index of the previous occurrence of the same holiday/event, -1 if none
+    announced: np.ndarray  # bool[T]: a company event without a stated effect (a launch, a migration)
     labels: list[list[str]]
 
 
@@ -61,6 +63,7 @@ class Result:
     low: np.ndarray
     high: np.ndarray
     flag: np.ndarray
+    restart: np.ndarray | None = None  # bool: a new level was accepted, a new run starts here
 
 
 def day_kinds(
@@ -72,6 +75,7 @@ def day_kinds(
     special = np.zeros(n, dtype=bool)
     ratio = np.full(n, np.nan)
     previous = np.full(n, -1, dtype=np.int64)
+    announced = np.zeros(n, dtype=bool)
     labels: list[list[str]] = [[] for _ in days]
     seen: dict[str, list[int]] = {}
     for t, day in enumerate(days):
@@ -82,6 +86,7 @@ def day_kinds(
             continue
         special[t] = True
         labels[t] = [name for name, _ in names]
+        announced[t] = any(eff is None for _, eff in events.get(day, []))
         stated = [eff for _, eff in names if eff is not None]
         if stated:
             ratio[t] = float(np.prod(stated))
@@ -90,7 +95,7 @@ def day_kinds(
             if earlier and previous[t] < 0:
                 previous[t] = min(earlier, key=lambda p: abs(t - p - 364))
             seen.setdefault(name, []).append(t)
-    return DayKinds(month_start, special, ratio, previous, labels)
+    return DayKinds(month_start, special, ratio, previous, announced, labels)
 
 
 def _nanmedian(a: np.ndarray) -> np.ndarray:
@@ -116,32 +121,45 @@ def _scale(resid: np.ndarray, t: int) -> np.ndarray:
     return np.asarray(np.nan_to_num(mad, nan=0.0))
 
 
-def _expected(y: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int) -> tuple[np.ndarray, np.ndarray]:
+def _expected(
+    y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Expectation on day t and the extra tolerance for special days."""
     if kinds.month_start[t]:
-        starts = np.flatnonzero(kinds.month_start[:t])[-3:]
-        if len(starts):
-            exp = np.median(y[:, starts], axis=1)
-            return exp, (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
-        return norm, 0.5 * np.abs(norm)
+        return _month_start(y, normals, norm, kinds, t)
     if not kinds.special[t]:
         return norm, np.zeros_like(norm)
     if not np.isnan(kinds.ratio[t]):
         exp = norm * kinds.ratio[t]
         return exp, EVENT_WIDEN * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
     p = kinds.previous[t]
-    if p >= 0:
+    if p >= WEEK_LAGS[-1]:
         with np.errstate(all="ignore"):
-            seen = np.where(norm > 0, y[:, p] / np.maximum(_norm_at(y, p), 1e-9), 1.0)
+            seen = np.where(normals[:, p] > 0, y[:, p] / np.maximum(normals[:, p], 1e-9), 1.0)
         exp = norm * np.clip(seen, 0.2, 5.0)
         return exp, 0.25 * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
-    return norm, 0.6 * np.abs(norm)
+    return norm, 0.7 * np.abs(norm)
 
 
-def _norm_at(y: np.ndarray, p: int) -> np.ndarray:
-    if p < WEEK_LAGS[-1]:
-        return np.asarray(y[:, p])
-    return _median_lags(y, p)
+def _month_start(
+    y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Day 1: the normal weekday level plus the month-start excess seen on earlier month starts."""
+    starts = np.flatnonzero(kinds.month_start[:t])
+    known = starts[starts >= WEEK_LAGS[-1]][-3:]
+    if len(known):
+        exp = norm + np.median(y[:, known] - normals[:, known], axis=1)
+    elif len(starts):
+        exp = np.median(y[:, starts[-3:]], axis=1)
+    else:
+        return norm, 0.5 * np.abs(norm)
+    return exp, (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
+
+
+def _weekday_scale(resid: np.ndarray, t: int) -> np.ndarray:
+    """Robust scale of the same weekday's residuals over the last eight weeks."""
+    idx = [t - 7 * k for k in range(1, 9) if t - 7 * k >= 0]
+    return _scale(resid[:, idx], len(idx)) if idx else np.zeros(resid.shape[0])
 
 
 def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
@@ -152,41 +170,54 @@ def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
     flag = np.zeros((n, t_len), dtype=np.int8)
     clean = y.copy()
     resid = np.full((n, t_len), np.nan)
+    rel = np.full((n, t_len), np.nan)
+    rel_sigma = np.zeros(n)
     run = np.zeros(n, dtype=np.int64)
     sigma = np.zeros(n)
+    restart = np.zeros((n, t_len), dtype=bool)
+    miss = np.zeros(n, dtype=np.int64)
+    normals = y.copy()
     for t in range(WEEK_LAGS[-1], t_len):
         norm = _median_lags(clean, t)
-        exp, extra = _expected(y, norm, kinds, t)
+        normals[:, t] = norm
+        exp, extra = _expected(y, normals, norm, kinds, t)
         if (t - WEEK_LAGS[-1]) % 7 == 0 or t == WEEK_LAGS[-1]:
-            sigma = _scale(resid, t)
-        band = params.k * np.maximum(sigma, FLOOR_PCT * np.abs(exp)) + extra
+            sigma, rel_sigma = _scale(resid, t), _scale(rel, t)
+        abs_scale = np.maximum(sigma, _weekday_scale(resid, t))
+        rel_scale = np.maximum(np.maximum(rel_sigma, _weekday_scale(rel, t)), FLOOR_PCT)
+        band = params.k * np.maximum(abs_scale, rel_scale * np.abs(exp)) + extra
         lo, hi = exp - band, exp + band
         expected[:, t], low[:, t], high[:, t] = exp, np.maximum(lo, 0.0), hi
         if t < WARMUP:
             clean[:, t] = y[:, t] if not (kinds.special[t] or kinds.month_start[t]) else norm
             continue
         now = y[:, t]
-        dev = np.where(
-            now > hi, now - np.maximum(exp, norm), np.where(now < lo, now - np.minimum(exp, norm), 0.0)
-        )
+        dev = np.where(now > hi, now - np.maximum(exp, norm), np.where(now < lo, now - np.minimum(exp, norm), 0.0))
         base = np.maximum(np.abs(exp), 1e-9)
         hit = (np.abs(dev) >= params.min_abs) & (np.abs(dev) >= params.min_pct * base) & (dev != 0)
         flag[:, t] = np.sign(dev) * hit
-        run = np.where(hit, run + 1, 0)
+        miss = np.where(hit, 0, miss + 1)
+        run = np.where(hit, run + 1, np.where(miss > MAX_GAP_DAYS, 0, run))  # one quiet day keeps a run
         special = bool(kinds.special[t] or kinds.month_start[t])
         clean[:, t] = np.where(hit | special, norm, now)
         if not special:
             resid[:, t] = np.where(hit, np.nan, now - norm)
-        _accept_new_level(y, clean, run, t, params.max_run)
-    return Result(expected, low, high, flag)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel[:, t] = np.where(hit | (np.abs(norm) < 1e-6), np.nan, (now - norm) / np.abs(norm))
+        _accept_new_level(y, clean, run, t, params.max_run, restart)
+    return Result(expected, low, high, flag, restart)
 
 
-def _accept_new_level(y: np.ndarray, clean: np.ndarray, run: np.ndarray, t: int, max_run: int) -> None:
+def _accept_new_level(
+    y: np.ndarray, clean: np.ndarray, run: np.ndarray, t: int, max_run: int, restart: np.ndarray
+) -> None:
     """After ``max_run`` anomalous days in a row the new level is the normal: restore its history."""
     done = np.flatnonzero(run >= max_run)
     if len(done):
         clean[done, t - max_run + 1 : t + 1] = y[done, t - max_run + 1 : t + 1]
         run[done] = 0
+        if t + 1 < restart.shape[1]:
+            restart[done, t + 1] = True
 
 
 def zscore28(y: np.ndarray, params: Params) -> Result:
@@ -201,9 +232,7 @@ def zscore28(y: np.ndarray, params: Params) -> Result:
     cur = y[:, 28:]
     dev = cur - mu
     band = params.zscore * sd
-    hit = (
-        (np.abs(dev) > band) & (np.abs(dev) >= params.min_abs) & (np.abs(dev) >= params.min_pct * np.abs(mu))
-    )
+    hit = (np.abs(dev) > band) & (np.abs(dev) >= params.min_abs) & (np.abs(dev) >= params.min_pct * np.abs(mu))
     hit[:, : max(0, WARMUP - 28)] = False
     expected[:, 28:], low[:, 28:], high[:, 28:] = mu, np.maximum(mu - band, 0), mu + band
     flag[:, 28:] = (np.sign(dev) * hit).astype(np.int8)

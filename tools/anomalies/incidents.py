@@ -16,6 +16,7 @@ MAX_GAP = 1
 EXPLAINED_SHARE = 0.6
 COVER_SHARE = 0.8
 MAX_CONTRIBUTORS = 10
+CHURN_SHARE = 0.05
 SINGLE_DAY_FACTOR = 1.4  # a one-day blip must leave the band by 40% more than a sustained change
 
 
@@ -34,7 +35,18 @@ class Candidate:
     high: float
     cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     cell_delta: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    all_cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    all_delta: np.ndarray = field(default_factory=lambda: np.zeros(0))
     context: list[str] = field(default_factory=list)
+
+    @property
+    def churn(self) -> bool:
+        """A resource appearing from nothing or vanishing to nothing (replacement, scheduled jobs)."""
+        if self.dimension != "ResourceId":
+            return False
+        if self.sign > 0:
+            return self.expected <= CHURN_SHARE * self.actual
+        return self.actual <= CHURN_SHARE * self.expected
 
     @property
     def impact(self) -> float:
@@ -44,12 +56,16 @@ class Candidate:
         return self.start <= other.end and other.start <= self.end and self.sign == other.sign
 
 
-def runs(flags: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, end, sign) of same-sign flagged runs, bridging gaps of at most MAX_GAP days."""
+def runs(flags: np.ndarray, restart: np.ndarray | None = None) -> list[tuple[int, int, int]]:
+    """(start, end, sign) of same-sign flagged runs, bridging gaps of at most MAX_GAP days.
+
+    A run also ends where the detector accepted a new level (``restart``)."""
     out: list[tuple[int, int, int]] = []
+    cuts = np.zeros(len(flags), dtype=bool) if restart is None else restart
     for t in np.flatnonzero(flags):
         sign = int(flags[t])
-        if out and out[-1][2] == sign and t - out[-1][1] <= MAX_GAP + 1:
+        fresh = bool(cuts[out[-1][1] + 1 : t + 1].any()) if out else False
+        if out and out[-1][2] == sign and t - out[-1][1] <= MAX_GAP + 1 and not fresh:
             out[-1] = (out[-1][0], int(t), sign)
         else:
             out.append((int(t), int(t), sign))
@@ -60,7 +76,7 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
     """Every run starting on or after day index ``first``, with its sums over the run."""
     found = []
     for i in np.flatnonzero((res.flag[:, first:] != 0).any(axis=1)):
-        for start, end, sign in runs(res.flag[i]):
+        for start, end, sign in runs(res.flag[i], None if res.restart is None else res.restart[i]):
             if start < first or (start == end and _blip(float(y[i, start]), res, int(i), start)):
                 continue
             window = slice(start, end + 1)
@@ -107,10 +123,9 @@ def drill_down(cand: Candidate, cells: Cells, month_start: np.ndarray) -> None:
     if len(idx) == 0:
         return
     vals = cells.values[idx]
-    delta = vals[:, cand.start : cand.end + 1].sum(axis=1) - _onset_baseline(
-        vals, cand.start, cand.end, month_start
-    )
+    delta = vals[:, cand.start : cand.end + 1].sum(axis=1) - _onset_baseline(vals, cand.start, cand.end, month_start)
     same = np.flatnonzero(np.sign(delta) == cand.sign)
+    cand.all_cells, cand.all_delta = idx[same], delta[same]
     if len(same) == 0:
         return
     order = same[np.argsort(-np.abs(delta[same]))]
@@ -123,6 +138,7 @@ def drill_down(cand: Candidate, cells: Cells, month_start: np.ndarray) -> None:
 def deduplicate(found: list[Candidate], cells: Cells) -> list[Candidate]:
     """Report each incident once, at its most specific dimension; parents become context."""
     rank = {d: i for i, d in enumerate(DIMENSION_ORDER)}
+    found = [c for c in found if not c.churn or _churn_counts(c, found, cells)]
     ordered = sorted(found, key=lambda c: (rank.get(c.dimension, 99), -abs(c.impact)))
     accepted: list[Candidate] = []
     for cand in ordered:
@@ -130,10 +146,10 @@ def deduplicate(found: list[Candidate], cells: Cells) -> list[Candidate]:
         explained = 0.0
         explainers = []
         for acc in accepted:
-            if not acc.overlaps(cand) or len(acc.cells) == 0:
+            if not acc.overlaps(cand) or len(acc.all_cells) == 0:
                 continue
-            inside = np.isin(acc.cells, members)
-            share = float(np.abs(acc.cell_delta[inside]).sum())
+            inside = np.isin(acc.all_cells, members)
+            share = float(np.abs(acc.all_delta[inside]).sum())
             if share > 0:
                 explained += share
                 explainers.append(acc)
@@ -149,6 +165,40 @@ def deduplicate(found: list[Candidate], cells: Cells) -> list[Candidate]:
             continue
         accepted.append(cand)
     return accepted
+
+
+def _churn_counts(child: Candidate, found: list[Candidate], cells: Cells) -> bool:
+    """A vanished resource counts unless a new one of its usage type replaced it; a new one counts
+    only when its usage type moved with it (scheduled jobs and replaced instances get new ids)."""
+    if child.sign > 0:
+        return _parent_moved(child, found, cells)
+    mine = {cells.attrs.get("UsageType", [""] * (i + 1))[i] for i in cells.members("ResourceId", child.key)}
+    for other in found:
+        if other.dimension != "ResourceId" or other.sign < 0 or not other.churn:
+            continue
+        if abs(other.start - child.start) > 1:
+            continue
+        theirs = {cells.attrs.get("UsageType", [""] * (i + 1))[i] for i in cells.members("ResourceId", other.key)}
+        if mine & theirs:
+            return False
+    return True
+
+
+def _parent_moved(child: Candidate, found: list[Candidate], cells: Cells) -> bool:
+    """A new/vanished resource counts only when its usage type (or a parent) moved with it.
+
+    Without this, every replaced instance or scheduled job (a new id each run) would be an incident.
+    """
+    mine = cells.members("ResourceId", child.key)
+    has_usage = any(c.dimension == "UsageType" for c in found) or "UsageType" in cells.attrs
+    for parent in found:
+        if parent.dimension == "ResourceId" or not parent.overlaps(child):
+            continue
+        if has_usage and parent.dimension != "UsageType":
+            continue
+        if np.isin(mine, cells.members(parent.dimension, parent.key)).any():
+            return True
+    return False
 
 
 def _scattered(explainers: list[Candidate], parent: Candidate) -> bool:

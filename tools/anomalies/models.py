@@ -51,9 +51,7 @@ class Anomaly(BaseModel):
 class DetectOptions(BaseModel):
     """Detection knobs; defaults are the tuned production settings."""
 
-    since: dt.date | None = Field(
-        default=None, description="report anomalies starting on/after (default: 30 days)"
-    )
+    since: dt.date | None = Field(default=None, description="report anomalies starting on/after (default: 30 days)")
     until: dt.date | None = None
     method: Literal["seasonal", "zscore28"] = "seasonal"
     k: float = 4.0
@@ -70,6 +68,9 @@ class DetectResult(BaseModel):
 
     anomalies: list[Anomaly]
     provisional: list[Anomaly] = Field(default_factory=list)
+    announced: list[Anomaly] = Field(
+        default_factory=list, description="changes starting on an announced calendar event (no stated effect)"
+    )
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     settled_through: dt.date | None = None

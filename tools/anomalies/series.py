@@ -38,6 +38,8 @@ ATTRS: tuple[str, ...] = (
     "tag:ai_feature",
 )
 NONE_KEY = "(none)"
+# Credits and taxes are not engineering spend: a new credit line is not an incident to explain.
+SPEND_ONLY = "coalesce(ChargeCategory, '') NOT IN ('Credit', 'Tax')"
 
 
 @dataclass
@@ -118,36 +120,30 @@ def load_panel(con: duckdb.DuckDBPyConnection, dimension: str, expr: str, first:
     """One grouped query: daily cost per value of ``expr`` (null values left out)."""
     res = con.execute(
         f"""SELECT ChargePeriodStart::DATE AS d, CAST({expr} AS VARCHAR) AS k, sum(EffectiveCost)::DOUBLE AS c
-            FROM {catalog.TABLE} WHERE {expr} IS NOT NULL AND EffectiveCost IS NOT NULL
+            FROM {catalog.TABLE} WHERE {expr} IS NOT NULL AND EffectiveCost IS NOT NULL AND {SPEND_ONLY}
             GROUP BY ALL"""
     ).fetchnumpy()
     keys, inverse = np.unique(np.asarray(res["k"], dtype=object).astype(str), return_inverse=True)
-    values = _pivot(
-        _day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t
-    )
+    values = _pivot(_day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t)
     return Panel(dimension, [str(k) for k in keys], values)
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.date, t: int) -> Cells:
     """Daily cost per resource x usage type, keyed with its parent attributes."""
     attr_sql = ", ".join(
-        f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}') AS a{i}"
-        for i, a in enumerate(ATTRS)
-        if a in exprs
+        f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}') AS a{i}" for i, a in enumerate(ATTRS) if a in exprs
     )
     present = [a for a in ATTRS if a in exprs]
     res = con.execute(
         f"""SELECT ChargePeriodStart::DATE AS d, coalesce(ResourceId, '{NONE_KEY}') AS r, {attr_sql},
                    any_value(ResourceName) AS rn, sum(EffectiveCost)::DOUBLE AS c
-            FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL GROUP BY ALL"""
+            FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL AND {SPEND_ONLY} GROUP BY ALL"""
     ).fetchnumpy()
     key_cols = ["r"] + [f"a{i}" for i, a in enumerate(ATTRS) if a in exprs]
     parts = [np.asarray(res[c], dtype=object).astype(str) for c in key_cols]
     joined = np.asarray(["\x1f".join(p) for p in zip(*parts, strict=True)], dtype=object)
     keys, first_pos, inverse = np.unique(joined.astype(str), return_index=True, return_inverse=True)
-    values = _pivot(
-        _day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t
-    )
+    values = _pivot(_day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t)
     names = np.asarray(res["rn"], dtype=object)
     split = [str(k).split("\x1f") for k in keys]
     attrs = {a: [s[1 + j] for s in split] for j, a in enumerate(present)}

@@ -13,9 +13,7 @@ from tools.registry import tool
 
 
 class AnomaliesIn(BaseModel):
-    since: dt.date | None = Field(
-        default=None, description="first onset day to report (default: last 30 days)"
-    )
+    since: dt.date | None = Field(default=None, description="first onset day to report (default: last 30 days)")
     until: dt.date | None = Field(default=None, description="last onset day to report")
     dimension: str | None = Field(
         default=None, description="only anomalies reported at this dimension, e.g. ServiceName, tag:team"
