@@ -245,9 +245,8 @@ def render(
         ]
         print_table(["id", "days", "where", "severity", "expected/day", "actual/day", "impact/day", "impact"], rows)
     for a in result.announced[:5]:
-        out.print(
-            f"[dim]announced[/dim] {label(a)} {money(a.impact_per_day_usd)}/day from {a.start} ({', '.join(a.calendar)})"
-        )
+        events = ", ".join(a.calendar)
+        out.print(f"[dim]announced[/dim] {label(a)} {money(a.impact_per_day_usd)}/day from {a.start} ({events})")
     for a in result.provisional[:5]:
         out.print(
             f"[yellow]provisional[/yellow] {label(a)} {money(a.impact_per_day_usd)}/day from {a.start} (unsettled)"
