@@ -18,6 +18,7 @@ BPE tokenizers), so benchmarks see prompt size change with the prompt. Every req
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -178,6 +179,11 @@ class _StubServer(ThreadingHTTPServer):
         self.wire = wire
         self.state = StubState()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a client closing its keep-alive socket
+            return
+        super().handle_error(request, client_address)
+
 
 def _sse(event: str | None, data: dict[str, Any] | str) -> str:
     payload = data if isinstance(data, str) else json.dumps(data)
@@ -199,9 +205,7 @@ class AnthropicWire:
     request_id_header = "request-id"
 
     def error(self, code: int, message: str) -> dict[str, Any]:
-        kind = {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error"}.get(
-            code, "api_error"
-        )
+        kind = {429: "rate_limit_error", 529: "overloaded_error", 401: "authentication_error"}.get(code, "api_error")
         return {"type": "error", "error": {"type": kind, "message": message}}
 
     def _stop(self, turn: Turn) -> str:
@@ -272,9 +276,7 @@ class AnthropicWire:
         for i, (name, args) in enumerate(turn.calls, start=index):
             block = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
             events.append(
-                _sse(
-                    "content_block_start", {"type": "content_block_start", "index": i, "content_block": block}
-                )
+                _sse("content_block_start", {"type": "content_block_start", "index": i, "content_block": block})
             )
             for piece in _pieces(_args_text(args)):
                 events.append(
