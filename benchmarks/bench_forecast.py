@@ -19,6 +19,7 @@ import json
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 import pytest
 
 from evals.forecast import synthetic
-from evals.forecast.runner import EvalSeries, backtest, methods
+from evals.forecast.runner import EvalSeries, Forecaster, backtest, methods
 from tools.calendar import event_days, holiday_days
 from tools.forecasting.features import CalendarInfo
 
@@ -74,7 +75,7 @@ def run(n: int, seed: int, mstl: bool, demo_home: Path | None) -> dict[str, Any]
     t = time.perf_counter()  # first call (warm-up) of Prophet: Stan model load
     fns["prophet_holidays"](synthetic.START, series[0].y[:600], 30, cal)
     out["prophet_first_call_s"] = round(time.perf_counter() - t, 2)
-    extra = {"mstl_arima_exog": mstl_forecast} if mstl else None
+    extra: dict[str, Forecaster] | None = {"mstl_arima_exog": mstl_forecast} if mstl else None
     out["synthetic"] = backtest(series, synthetic.ORIGINS, cal, synthetic.HORIZON, True, extra=extra)
     if demo_home is not None:
         from evals.forecast.demo import ORIGINS, demo_series
@@ -99,6 +100,7 @@ def main() -> None:
     ap.add_argument("--demo-home", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
+    warnings.filterwarnings("ignore")
     from evals.forecast.__main__ import format_table
 
     res = run(a.n, a.seed, a.mstl, a.demo_home)
