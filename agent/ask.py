@@ -177,12 +177,19 @@ def ask(
     emit: EventSink = on_event or (lambda _e: None)
     ctx = settings.tool_context()
     offline = plan_answer(ctx, question)
-    choice = choose(settings, provider) if client is None else ProviderChoice(client.provider, "injected")
+    choice = choose(settings, provider) if client is None else _injected(settings, client)
     if choice.name == "offline" or (offline_first and offline.confident):
         notes = [choice.reason] if choice.name == "offline" and not offline.confident else []
         return _done(emit, _offline(question, offline, notes))
     answer = _ask_llm(settings, ctx, question, choice, model, budget_usd, feature, emit, client, offline)
     return _done(emit, answer)
+
+
+def _injected(settings: Settings, client: ModelClient) -> ProviderChoice:
+    """A caller-supplied client (tests, benchmarks) gets the configured models of its provider."""
+    if client.provider == "openai":
+        return ProviderChoice("openai", "injected client", settings.openai_model, settings.openai_strong_model)
+    return ProviderChoice(client.provider, "injected client", settings.anthropic_model, settings.anthropic_strong_model)
 
 
 def _done(emit: EventSink, answer: Answer) -> Answer:

@@ -242,7 +242,7 @@ class Loop:
         except Exception as exc:  # a bug in a tool must not kill the conversation
             return self._error(call, f"{call.name} failed unexpectedly ({type(exc).__name__})")
         state.data = _tabular(output) or state.data
-        content = _bounded(output.model_dump_json(), self.limits.tool_output_chars)
+        content = _bounded(output.model_dump_json(exclude_none=True), self.limits.tool_output_chars)
         self.emit(ToolResultEvent(call_id=call.id, name=call.name, ok=True, summary=_summary(output)))
         return ToolResult(call_id=call.id, name=call.name, content=wrap_data(content, secrets.token_hex(6)))
 
