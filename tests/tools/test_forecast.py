@@ -222,3 +222,17 @@ def test_calendar_regression_meets_the_accuracy_goals_on_seeded_synthetic_series
     assert mine["wape_vs_run_rate"] <= 0.7
     assert mine["win_rate_vs_seasonal_naive"] >= 0.9
     assert 0.75 <= mine["coverage_80"] <= 0.85
+
+
+@pytest.mark.slow
+def test_on_the_demo_org_the_forecast_beats_both_baselines(tmp_path: Path) -> None:
+    """Rolling-origin backtest on the generated demo org (total + top services; loads the demo: ~1 min)."""
+    from evals.forecast.demo import demo_eval
+    from tools.billing.demo import load_demo
+
+    load_demo(ToolContext(home=tmp_path / "home"))
+    report = demo_eval(tmp_path / "home")
+    mine = report["methods"]["calendar_regression"]
+    assert mine["wape_vs_seasonal_naive"] < 0.8 and mine["wape_vs_run_rate"] < 0.8
+    total = report["per_series_wape"]["total"]
+    assert total["calendar_regression"] < min(total["seasonal_naive"], total["run_rate"])
