@@ -40,7 +40,7 @@ strftime strptime try_strptime make_date make_timestamp make_time current_date t
 current_timestamp get_current_timestamp last_day dayname monthname year month day dayofweek dayofmonth
 dayofyear week weekofyear weekday isodow isoyear yearweek quarter hour minute second millisecond epoch
 epoch_ms to_timestamp age to_days to_months to_years to_hours to_minutes to_seconds to_weeks
-time_bucket date_diff
+time_bucket epoch_us timezone
 """
 CONDITIONAL = "coalesce ifnull nullif if iff cast try_cast typeof"
 NESTED = """
@@ -48,7 +48,9 @@ list_value array_value list_extract list_element array_extract list_contains arr
 array_length list_sort array_sort list_distinct array_distinct list_unique list_sum list_avg list_min
 list_max list_count list_aggregate list_transform array_transform list_filter array_filter flatten
 list_slice array_slice list_position list_concat array_concat unnest map_keys map_values map_extract
-map_extract_value element_at map_contains_key cardinality struct_extract struct_pack row map
+map_extract_value element_at map_contains_key cardinality struct_extract struct_pack row map map_entries
+list_reverse list_has_any list_has_all array_has list_reduce array_to_string list_aggr array_position
+regexp_split_to_array string_split_regex strip_accents to_json json_object json_array
 """
 JSON = """
 json_extract json_extract_string json_extract_path json_extract_path_text json_value json_exists
@@ -82,22 +84,24 @@ DENIED_CLASSES: frozenset[type[exp.Expr]] = frozenset(
 
 TYPED_CLASS_NAMES: tuple[str, ...] = (
     "Abs", "AnyValue", "ApproxDistinct", "ApproxQuantile", "ArgMax", "ArgMin", "ArrayAgg", "ArrayConcat",
-    "ArrayContains", "ArrayDistinct", "ArrayFilter", "ArrayMax", "ArrayMin", "ArraySize", "ArraySlice",
-    "ArraySort", "Ascii", "Avg", "BitwiseAndAgg", "BitwiseOrAgg", "Cbrt", "Ceil", "Chr", "Concat",
-    "ConcatWs", "Contains", "Corr", "CountIf", "CovarPop", "CovarSamp", "CumeDist", "DateAdd", "DateBin",
-    "DateDiff", "DateFromParts", "Day", "DayOfMonth", "DayOfWeek", "DayOfWeekIso", "DayOfYear", "Dayname",
-    "DenseRank", "EndsWith", "Exp", "First", "FirstValue", "Flatten", "Floor", "Format", "Greatest",
-    "GroupConcat", "Hour", "IsInf", "IsNan", "JSONKeys", "JSONType", "JarowinklerSimilarity", "Kurtosis",
-    "Lag", "Last", "LastDay", "LastValue", "Lead", "Least", "Left", "Length", "Levenshtein", "Ln", "Log",
+    "ArrayContains", "ArrayDistinct", "ArrayFilter", "ArrayMax", "ArrayMin", "ArrayPosition", "ArraySize",
+    "ArraySlice", "ArraySort", "ArrayToString", "Ascii", "Avg", "BitwiseAndAgg", "BitwiseOrAgg",
+    "CastToStrType", "Cbrt", "Ceil", "Chr", "Concat", "ConcatWs", "Contains", "Corr", "CountIf", "CovarPop",
+    "CovarSamp", "CumeDist", "DateAdd", "DateBin", "DateDiff", "DateFromParts", "DateSub", "DateTrunc",
+    "Day", "DayOfMonth", "DayOfWeek", "DayOfWeekIso", "DayOfYear", "Dayname", "DenseRank", "EndsWith",
+    "Exp", "First", "FirstValue", "Flatten", "Floor", "Format", "Greatest", "GroupConcat", "Hour", "IsInf",
+    "IsNan", "JSONArray", "JSONKeys", "JSONObject", "JSONType", "JarowinklerSimilarity", "Kurtosis", "Lag",
+    "Last", "LastDay", "LastValue", "Lead", "Least", "Left", "Length", "Levenshtein", "List", "Ln", "Log",
     "LogicalAnd", "LogicalOr", "Lower", "MD5", "MapContainsKey", "MapKeys", "Max", "Median", "Min",
     "Minute", "Mode", "Month", "Monthname", "NthValue", "Ntile", "Nullif", "Pad", "PercentRank",
     "PercentileCont", "PercentileDisc", "Pi", "Pow", "Quantile", "Quarter", "Rank", "RegexpExtract",
-    "RegexpFullMatch", "RegexpLike", "RegexpReplace", "RegrCount", "RegrIntercept", "RegrR2", "RegrSlope",
-    "Replace", "Reverse", "Right", "Round", "RowNumber", "SHA2", "Second", "Sign", "Skewness", "Split",
-    "SplitPart", "Sqrt", "StartsWith", "Stddev", "StddevPop", "StddevSamp", "StrPosition", "StrToTime",
-    "StructExtract", "Substring", "Sum", "TimeFromParts", "TimeToStr", "TimeToUnix", "TimestampFromParts",
-    "TimestampTrunc", "ToDays", "Transform", "Translate", "Trim", "Trunc", "Typeof", "Unicode",
-    "UnixToTime", "Upper", "Variance", "VariancePop", "Week", "WeekOfYear", "Year",
+    "RegexpFullMatch", "RegexpLike", "RegexpReplace", "RegexpSplit", "RegrCount", "RegrIntercept", "RegrR2",
+    "RegrSlope", "Replace", "Reverse", "Right", "Round", "RowNumber", "SHA2", "Second", "Sign", "Skewness",
+    "Split", "SplitPart", "Sqrt", "StartsWith", "Stddev", "StddevPop", "StddevSamp", "StrPosition",
+    "StrToTime", "StringToArray", "StructExtract", "Substring", "Sum", "TimeFromParts", "TimeToStr",
+    "TimeToUnix", "TimestampFromParts", "TimestampTrunc", "ToDays", "Transform", "Translate", "Trim",
+    "Trunc", "Typeof", "Unicode", "UnixToTime", "Upper", "Variance", "VariancePop", "Week", "WeekOfYear",
+    "Year",
 )
 """sqlglot classes the allowed names parse to; a test checks this equals :func:`derive_typed_classes`.
 
@@ -112,17 +116,39 @@ def allowed_classes() -> frozenset[type[exp.Expr]]:
     return frozenset((typed | SYNTAX_CLASSES) - DENIED_CLASSES)
 
 
+_PROBE_ARGS = (
+    "", "a", "a, b", "a, b, c", "'x'", "'x', a", "'day', a", "'day', DATE '2026-01-01'",
+    "DATE '2026-01-01'", "TIMESTAMP '2026-01-01 00:00:00'", "a, 'x'", "1", "1, 2", "a, 1, 'x'",
+)
+"""Argument shapes to parse each name with: sqlglot picks node classes by arity and literal type."""
+
+
 def derive_typed_classes() -> frozenset[type[exp.Expr]]:
-    """Parse every allowed DuckDB name at several arities; collect the typed classes produced."""
+    """Parse every allowed DuckDB name with several argument shapes; collect the typed classes."""
     found: set[type[exp.Expr]] = set()
     for name in sorted(ALLOWED_FUNCTIONS):
-        for args in ("", "a", "a, b", "a, b, c"):
+        for args in _PROBE_ARGS:
             try:
                 tree = parse_one(f"SELECT {name}({args})", read="duckdb")
             except Exception:  # noqa: S112 - this arity does not parse for this name
                 continue
             found.update(type(n) for n in tree.find_all(exp.Func) if not isinstance(n, exp.Anonymous))
+    found.update(_named_classes())
     return frozenset(found - SYNTAX_CLASSES - DENIED_CLASSES)
+
+
+def _named_classes() -> set[type[exp.Expr]]:
+    """Typed classes whose own SQL names include an allowed name (e.g. ``DateTrunc``)."""
+    out: set[type[exp.Expr]] = set()
+    for value in vars(exp).values():
+        if isinstance(value, type) and issubclass(value, exp.Func) and value is not exp.Anonymous:
+            try:
+                names = {n.lower() for n in value.sql_names()}
+            except Exception:  # noqa: S112 - abstract helpers without a SQL name
+                continue
+            if names & ALLOWED_FUNCTIONS:
+                out.add(value)
+    return out
 
 
 def function_name(node: exp.Func) -> str:
