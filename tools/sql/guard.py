@@ -86,6 +86,10 @@ def _parse_one(sql: str) -> exp.Expr:
     if "\x00" in sql:
         raise SqlRejected("could not parse the SQL: it contains a NUL character")
     try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SqlRejected("could not parse the SQL: it is not valid UTF-8 text") from None
+    try:
         statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
     except RecursionError:
         raise SqlRejected("query too complex: too deeply nested; simplify it") from None

@@ -119,6 +119,11 @@ def test_parse_error_is_one_line_with_the_position():
     assert "\n" not in str(info.value)
 
 
+def test_text_that_is_not_valid_utf8_is_refused():
+    with pytest.raises(SqlRejected, match="not valid UTF-8"):
+        guard("SELECT '\udcff' AS s", SCHEMA)
+
+
 def test_oversized_sql_is_refused_before_parsing():
     with pytest.raises(SqlRejected, match="too long"):
         guard("SELECT 1" + " " * MAX_SQL_CHARS, SCHEMA)
