@@ -151,7 +151,14 @@ class FocusWriter:
         self.hourly = hourly
         attrs = [line_attributes(r, m) for r, m in usage.lines]
         names = sorted({name for a in attrs for name in a} & set(SCHEMA.names))
-        self.static = {name: pa.array([a.get(name) for a in attrs], SCHEMA.field(name).type) for name in names}
+        self.static: dict[str, pa.Array] = {}
+        self.codes: dict[str, tuple[np.ndarray, pa.Array]] = {}
+        for name in names:
+            arr = pa.array([a.get(name) for a in attrs], SCHEMA.field(name).type)
+            if pa.types.is_string(arr.type):
+                self.codes[name] = _encode(arr)  # rows carry int32 codes into a small dictionary
+            else:
+                self.static[name] = arr
         self.block = np.array([m.block for _, m in usage.lines])
         self.covered = np.array([m.covered for _, m in usage.lines])
         self.diurnal = np.array([m.driver in HOURLY_DRIVERS for _, m in usage.lines])
@@ -186,8 +193,10 @@ class FocusWriter:
         cols["ChargePeriodEnd"] = pa.array(start + step, ts)
         cols["BillingPeriodStart"] = pa.array(np.full(len(q), _us(month.start), np.int64), ts)
         cols["BillingPeriodEnd"] = pa.array(np.full(len(q), _us(month.end), np.int64), ts)
-        invoices = pa.array([invoice_id(p, month.start) for p in self.providers])
-        cols["InvoiceId"] = invoices.take(idx)
+        for name, (codes, dictionary) in self.codes.items():
+            cols[name] = _dict_column(codes[line_idx], dictionary)
+        invoices = _encode(pa.array([invoice_id(p, month.start) for p in self.providers]))
+        cols["InvoiceId"] = _dict_column(invoices[0][line_idx], invoices[1])
         cols["ConsumedQuantity"] = pa.array(np.round(q, 6))
         cols["PricingQuantity"] = pa.array(np.round(q / self.block[line_idx], 9))
         cols["ListCost"] = pa.array(np.round(list_cost, 10))
@@ -204,12 +213,27 @@ class FocusWriter:
         extra = charges.monthly_rows(self.usage, self.days, month)
         if not extra:
             return usage
-        return pa.concat_tables([usage, pa.Table.from_pylist(extra, schema=SCHEMA)])
+        return pa.concat_tables([usage, pa.Table.from_pylist(extra, schema=SCHEMA).cast(usage.schema)])
+
+
+def _encode(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Per-line string values as (int32 codes, unique dictionary); -1 codes a null."""
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(arr)
+    codes = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int32)
+    return codes, enc.dictionary
+
+
+def _dict_column(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:
+    """A dictionary-encoded string column: 4 bytes a row instead of the string (bounded memory)."""
+    indices = pa.array(codes, pa.int32(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 def _assemble(cols: dict[str, pa.Array], n: int) -> pa.Table:
     arrays = [cols[f.name] if f.name in cols else pa.nulls(n, f.type) for f in SCHEMA]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    return pa.Table.from_arrays(arrays, names=SCHEMA.names)
 
 
 @dataclass
@@ -230,7 +254,8 @@ def write_focus(writer: FocusWriter, out_dir: Path, csv_dir: Path | None = None)
     for month in months(writer.days):
         table = writer.month_table(month)
         name = f"focus-{month.start:%Y-%m}"
-        pq.write_table(table, out_dir / f"{name}.parquet", compression="zstd")
+        # store_schema=False: readers see plain strings (the dictionary is only the on-disk encoding)
+        pq.write_table(table, out_dir / f"{name}.parquet", compression="zstd", store_schema=False)
         if csv_dir is not None:
             write_csv(table, csv_dir / f"{name}.csv")
         stats.rows += table.num_rows

@@ -27,8 +27,8 @@ class ScaleSpec:
 
 SCALES: dict[str, ScaleSpec] = {
     "small": ScaleSpec(multiplier=1, hourly=False),
-    "medium": ScaleSpec(multiplier=7, hourly=False),
-    "large": ScaleSpec(multiplier=3, hourly=True),
+    "medium": ScaleSpec(multiplier=14, hourly=False),
+    "large": ScaleSpec(multiplier=5, hourly=True),
 }
 
 
