@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.context import ToolContext
-from tools.errors import BadInput
+from tools.errors import BadInput, ToolError
 from tools.registry import tool
 
 MODEL_NAME = "calendar_regression"
@@ -176,7 +176,12 @@ def forecast_tool(ctx: ToolContext, args: ForecastIn) -> ForecastToolOut:
     Uses weekday effects, month-start charges, public holidays and the company calendar; returns
     month-end and quarter-end projections, the method, the data cutoff and a backtest vs baselines.
     """
-    r = forecast(ctx, args.horizon_days, by=args.by, budget_usd=args.budget_usd)
+    try:
+        r = forecast(ctx, args.horizon_days, by=args.by, budget_usd=args.budget_usd)
+    except ToolError:
+        raise
+    except BadInput as exc:  # e.g. an unknown --by: a result the model can act on
+        raise ToolError(exc.message) from None
     return ForecastToolOut(
         method=r.method,
         cutoff=r.cutoff,

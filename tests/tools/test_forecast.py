@@ -209,6 +209,8 @@ def test_forecast_tool_is_registered_and_returns_a_compact_answer(sale_home: Too
     assert [s["key"] for s in doc["series_totals"]] == ["total", "Amazon EC2"]
     with pytest.raises(ToolError, match="horizon_days"):
         tool.call(sale_home, {"horizon_days": 0})
+    with pytest.raises(ToolError, match="did you mean ServiceName"):
+        tool.call(sale_home, {"by": "service"})
 
 
 def test_calendar_regression_meets_the_accuracy_goals_on_seeded_synthetic_series() -> None:
