@@ -138,10 +138,9 @@ def _identifiers(anomaly: Anomaly) -> dict[str, float]:
     out: dict[str, float] = {}
     for c in anomaly.top_contributors:
         share = abs(c.delta_usd) / total
-        for value in (c.resource_id, c.resource_name):
-            for tok in _tokens(value or ""):
-                if tok != "(none)":
-                    out[tok] = max(out.get(tok, 0.0), share)
+        for tok in _tokens(c.resource_id or "") | _tokens(c.resource_name or ""):
+            if tok != "(none)":
+                out[tok] = out.get(tok, 0.0) + share  # a name shared by many members carries all of them
     for name in ("ResourceId", "ResourceName"):
         for tok in _tokens(anomaly.dimensions.get(name, "")):
             out[tok] = max(out.get(tok, 0.0), 1.0)
@@ -211,21 +210,67 @@ def _time_weight(when: dt.datetime, anomaly: Anomaly) -> float:
     return max(0.0, 1.0 - outside / 72.0)
 
 
+STOP_WORDS = frozenset({"prod", "production", "staging", "stage", "dev", "test", "main", "infra", "apps",
+                        "service", "the", "and", "for", "from", "with", "into", "none"})  # fmt: skip
+
+
+def _vocabulary(anomaly: Anomaly) -> set[str]:
+    """Significant words of the anomaly's resource names, team and feature tags."""
+    values = [c.resource_name for c in anomaly.top_contributors] + [c.team or "" for c in anomaly.top_contributors]
+    values += [anomaly.dimensions.get(k, "") for k in ("ResourceName", "tag:team", "tag:ai_feature")]
+    return {w for v in values for w in re.split(r"[^a-z0-9]+", (v or "").lower()) if len(w) >= 4} - STOP_WORDS
+
+
+def _component(item: EvidenceItem) -> str | None:
+    """The component a commit or PR names first ('support-assistant: allow longer loops')."""
+    if item.source == "cloudtrail" or ":" not in item.action:
+        return None
+    head = item.action.split(":", 1)[0].strip().lower()
+    return head if re.fullmatch(r"[a-z0-9][a-z0-9._/-]{2,60}", head) else None
+
+
+def _code_link(item: EvidenceItem, idents: dict[str, float], vocab: set[str]) -> tuple[Grade | None, list[str]]:
+    """A commit/PR whose component prefixes a resource name (confirmed) or shares a word (likely)."""
+    comp = _component(item)
+    if comp is None:
+        return None, []
+    tail = comp.rsplit("/", 1)[-1]
+    named = sorted(i for i in idents if i == tail or i.startswith(tail + "-"))
+    if named:
+        return "confirmed", named
+    words = {w for w in re.split(r"[^a-z0-9]+", tail) if len(w) >= 4} - STOP_WORDS
+    return ("likely", sorted(words & vocab)) if words & vocab else (None, [])
+
+
+def _level(
+    item: EvidenceItem, anomaly: Anomaly, idents: dict[str, float], vocab: set[str]
+) -> tuple[Grade | None, list[str], float, str | None]:
+    """Grade of one item, the identifiers it matched, their delta share and a group name."""
+    matched, share, group = _match(item, idents)
+    level: Grade | None = "confirmed" if matched else None
+    if level is None:
+        level, matched = _code_link(item, idents, vocab)
+        share = min(1.0, sum(idents.get(m, 0.0) for m in matched))
+    if level is None:
+        accounts = _accounts(anomaly)
+        same_account = item.account_id is None or not accounts or item.account_id in accounts
+        if _hint(item) and _hint(item) in service_hints(anomaly) and same_account:
+            level = "likely"
+    if level is not None and _action_weight(item.action, anomaly.direction) < 0.5:
+        level = "likely" if level == "confirmed" else None  # a tag edit or a docs commit never moves spend
+        share = 0.0
+    return level, matched, share, group
+
+
 def grade(anomaly: Anomaly, items: list[EvidenceItem]) -> list[Explanation]:
     """Grade and rank evidence items against one anomaly (best first)."""
     lo, hi = window(anomaly)
-    idents, hints, accounts = _identifiers(anomaly), service_hints(anomaly), _accounts(anomaly)
+    idents, vocab = _identifiers(anomaly), _vocabulary(anomaly)
     out = []
     for item in items:
         if not lo <= item.time <= hi:
             continue
-        matched, share, group = _match(item, idents)
-        same_account = item.account_id is None or not accounts or item.account_id in accounts
-        level: Grade | None = None
-        if matched:
-            level = "confirmed"
-        elif _hint(item) and _hint(item) in hints and same_account:
-            level = "likely"
+        level, matched, share, group = _level(item, anomaly, idents, vocab)
         if level is None:
             continue
         score = (10.0 if level == "confirmed" else 5.0) + 3.0 * _action_weight(item.action, anomaly.direction)
@@ -269,9 +314,19 @@ def label(anomaly: Anomaly) -> str:
     if anomaly.dimension == "ResourceId":
         name = dims.get("ResourceName")
         return f"{name} ({anomaly.key})" if name else anomaly.key
+    names = {c.resource_name for c in anomaly.top_contributors}
+    if len(names) == 1 and (shared := names.pop()) and shared != "(none)":
+        return f"{shared} ({anomaly.key})"
     where = dims.get("ServiceName") if anomaly.dimension != "ServiceName" else None
     text = f"{kind} {anomaly.key}" if anomaly.dimension.startswith("tag:") else anomaly.key
     return f"{text} ({where})" if where else text
+
+
+def _who(actor: str | None) -> str:
+    """'alice@acme.example (role PowerUserAccess)' -> 'alice@acme.example'."""
+    if not actor:
+        return "someone"
+    return _clip(actor.split(" (", 1)[0], 60)
 
 
 def _cite(e: Explanation) -> str:
@@ -294,8 +349,11 @@ def narrative(anomaly: Anomaly, explanations: list[Explanation]) -> str:
         return head + "; no matching change found in the evidence searched: unexplained."
     top = explanations[0]
     if top.group and top.grade == "confirmed":
-        head = head.replace(f"Spend on {label(anomaly)}", f"Spend on group {top.group} ({label(anomaly)})", 1)
-    who = _clip(top.actor, 40) if top.actor else "someone"
+        kind = "ASG" if "autoscaling" in top.action.lower() else "group"
+        head = head.replace(f"Spend on {label(anomaly)}", f"Spend on {kind} {top.group} ({label(anomaly)})", 1)
+    elif "AutoScalingGroup" in top.action and top.grade == "confirmed":
+        head = head.replace("Spend on ", "Spend on ASG ", 1)
+    who = _who(top.actor)
     what = _clip(top.summary or top.action, 120)
     cut = what.rfind(" by ")
     if top.actor and cut > 0 and top.actor.startswith(what[cut + 4 :].rstrip("…")[:20]):

@@ -119,7 +119,7 @@ def test_narrative_names_subject_amount_onset_actor_time_and_references() -> Non
         summary="a1b2c3d 'scale for launch' in infra/asg.tf: min_size 2 -> 20",
     )
     text = narrative(anomaly(), grade(anomaly(), [cause, commit]))  # fmt: skip
-    assert text.startswith("Spend on group web-prod (BoxUsage:c5.xlarge (Amazon Elastic Compute Cloud)) rose $412/day")
+    assert text.startswith("Spend on ASG web-prod (BoxUsage:c5.xlarge (Amazon Elastic Compute Cloud)) rose $412/day")
     assert "from Nov 3" in text and "because alice@example.com" in text and "10:02 UTC" in text
     assert "CloudTrail UpdateAutoScalingGroup, event ev-asg" in text
     assert "commit a1b2c3d 'scale for launch'" in text
