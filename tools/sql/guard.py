@@ -63,7 +63,21 @@ class GuardedQuery:
 
 
 def guard(sql: str, schema: Schema) -> GuardedQuery:
-    """Check ``sql`` against the rules above; return the safe SQL or raise :class:`SqlRejected`."""
+    """Check ``sql`` against the rules above; return the safe SQL or raise :class:`SqlRejected`.
+
+    Fails closed: any unexpected error while checking is a rejection too.
+    """
+    try:
+        return _guard(sql, schema)
+    except SqlRejected:
+        raise
+    except RecursionError:
+        raise SqlRejected("query too complex: too deeply nested; simplify it") from None
+    except Exception as exc:
+        raise SqlRejected(f"could not check the SQL ({type(exc).__name__}); simplify it") from None
+
+
+def _guard(sql: str, schema: Schema) -> GuardedQuery:
     tree = _parse_one(sql)
     _check_size(tree)
     _check_root(tree)
@@ -71,10 +85,7 @@ def guard(sql: str, schema: Schema) -> GuardedQuery:
     tables = _check_tables(tree, schema)
     _check_functions(tree)
     columns = _qualify(tree, schema, tables)
-    try:
-        safe = tree.sql(dialect=DIALECT, comments=False)
-    except RecursionError:
-        raise SqlRejected("query too complex: too deeply nested; simplify it") from None
+    safe = tree.sql(dialect=DIALECT, comments=False)
     return GuardedQuery(sql=safe, tables=tables, columns=columns)
 
 
