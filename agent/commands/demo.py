@@ -26,11 +26,13 @@ from agent.commands._common import emit_json, json_option, note, tool_context
     default=None,
     help="Also write every file (FOCUS Parquet + CSV, CloudTrail logs, git repo, calendar, manifest) here.",
 )
+@click.option("--force", is_flag=True, help="Regenerate even when the same seed and scale are already there.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, seed: int, scale: str, export_dir: Path | None, as_json: bool) -> None:
+def command(ctx: click.Context, seed: int, scale: str, export_dir: Path | None, force: bool, as_json: bool) -> None:
     """Generate the demo org (13 months of FOCUS data incl. AI spend, CloudTrail, git history,
-    calendar) into <home>/demo and load it, replacing a previous demo.
+    calendar) into <home>/demo and load it, replacing a previous demo (the same seed and scale
+    already there are reused; --force regenerates).
 
     \b
     Examples:
@@ -43,8 +45,8 @@ def command(ctx: click.Context, seed: int, scale: str, export_dir: Path | None, 
     tctx = tool_context(ctx)
     progress = not as_json and sys.stderr.isatty()
     if not as_json:
-        note(f"generating the demo org (seed {seed}, scale {scale}) into {tctx.demo_dir} ...")
-    summary = load_demo(tctx, seed=seed, scale=scale, progress=progress)
+        note(f"demo org (seed {seed}, scale {scale}) in {tctx.demo_dir} ...")
+    summary = load_demo(tctx, seed=seed, scale=scale, progress=progress, force=force)
     if export_dir is not None:
         summary.export_dir = export_demo(tctx.demo_dir, export_dir).resolve()
     if as_json:
@@ -72,4 +74,4 @@ def _print_human(summary: object) -> None:
     click.echo(f"ground truth    : {summary.manifest_path} (for evals only)")
     if summary.export_dir is not None:
         click.echo(f"exported to     : {summary.export_dir} (focus/*.parquet, focus-csv/*.csv, cloudtrail/, ...)")
-    click.echo(f"took {summary.generate_seconds:.1f} s to generate and {summary.load_seconds:.1f} s to load")
+    click.echo(f"generated in {summary.generate_seconds:.1f} s; loaded in {summary.load_seconds:.1f} s")

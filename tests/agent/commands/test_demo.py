@@ -59,15 +59,19 @@ def test_export_writes_every_format(exported: tuple[Path, Path, subprocess.Compl
     assert json.loads((out / "manifest.json").read_text())["incidents"]
 
 
-def test_human_output_shows_period_providers_money_and_evidence(tmp_path: Path) -> None:
-    proc = finops(tmp_path / "home", "--seed", "3")
+def test_human_output_shows_period_providers_money_and_evidence(
+    exported: tuple[Path, Path, subprocess.CompletedProcess[str]],
+) -> None:
+    home, _, first = exported
+    assert first.returncode == 0, first.stderr
+    proc = finops(home)  # the same seed and scale: the demo already there is reused
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Demo org loaded:" in out and "2025-11-01 to 2026-11-30" in out
     assert "AWS, Anthropic, Microsoft, OpenAI" in out
     assert "$" in out and "total" in out
-    assert str(tmp_path / "home" / "demo" / "cloudtrail") in out
-    assert "generating the demo org (seed 3" in proc.stderr
+    assert str(home / "demo" / "cloudtrail") in out and "git repository" in out
+    assert "demo org (seed 42, scale small)" in proc.stderr
 
 
 def test_unknown_scale_is_bad_input(tmp_path: Path) -> None:

@@ -165,43 +165,70 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def load_demo(ctx: ToolContext, seed: int = 42, scale: str = "small", progress: bool = False) -> DemoSummary:
-    """Generate the demo org into ``ctx.demo_dir`` (replacing a previous one) and ingest its FOCUS files."""
+GENERATOR_VERSION = 1
+"""Bump when the generated output changes, so an existing demo dir is regenerated instead of reused."""
+SPEC_FILE = ".demo-spec.json"
+
+
+def _reusable(ctx: ToolContext, seed: int, scale: str) -> DemoSummary | None:
+    """The summary of the demo already in ctx.demo_dir when it was generated from the same spec."""
+    path = ctx.demo_dir / SPEC_FILE
+    if not path.is_file() or not all((ctx.demo_dir / p).exists() for p in ("focus", "cloudtrail", "infra-repo")):
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if (doc.get("version"), doc.get("seed"), doc.get("scale")) != (GENERATOR_VERSION, seed, scale):
+            return None
+        return DemoSummary.model_validate(doc["summary"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def load_demo(
+    ctx: ToolContext, seed: int = 42, scale: str = "small", progress: bool = False, *, force: bool = False
+) -> DemoSummary:
+    """Generate the demo org into ``ctx.demo_dir`` (replacing a previous one) and ingest its FOCUS files.
+
+    A demo already generated there from the same seed, scale and generator version is reused (the
+    ingest is idempotent, so this is quick); ``force=True`` regenerates it.
+    """
     from tools.billing.ingest import ingest_paths
 
     spec = DemoSpec(seed=seed, scale=scale)  # type: ignore[arg-type]  # validated in DemoSpec
+    summary = None if force else _reusable(ctx, seed, scale)
+    if summary is None:
+        summary = _generate_into(ctx, spec, progress)
+    else:
+        _say(progress, f"demo: reusing the seed {seed} {scale} demo in {ctx.demo_dir} (--force regenerates)")
+    t0 = time.perf_counter()
+    _say(progress, f"demo: loading {summary.rows:,} rows into {ctx.db_path} ...")
+    ingest_paths(ctx, [ctx.demo_dir / "focus"], progress=progress)
+    summary.load_seconds = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _generate_into(ctx: ToolContext, spec: DemoSpec, progress: bool) -> DemoSummary:
     ctx.home.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=ctx.home))
     try:
         files = generate(spec, staging, progress=progress)
+        root = ctx.demo_dir
+        summary = DemoSummary(
+            rows=files.rows, first_day=files.first_day, last_day=files.last_day, export_dir=None, seed=spec.seed,
+            scale=spec.scale, demo_dir=root, resources=files.resources, providers=files.providers,
+            monthly_cost=files.monthly_cost, cloudtrail_dir=root / "cloudtrail",
+            cloudtrail_files=files.cloudtrail_files, git_repo=root / "infra-repo", commits=files.commits,
+            calendar_path=root / "calendar.yaml", manifest_path=root / "manifest.json",
+            generate_seconds=files.seconds,
+        )  # fmt: skip
+        marker = {"version": GENERATOR_VERSION, "seed": spec.seed, "scale": spec.scale,
+                  "summary": summary.model_dump(mode="json")}  # fmt: skip
+        (staging / SPEC_FILE).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         _replace_dir(staging, ctx.demo_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    t0 = time.perf_counter()
-    _say(progress, f"demo: loading {files.rows:,} rows into {ctx.db_path} ...")
-    ingest_paths(ctx, [ctx.demo_dir / "focus"], progress=progress)
-    root = ctx.demo_dir
-    return DemoSummary(
-        rows=files.rows,
-        first_day=files.first_day,
-        last_day=files.last_day,
-        export_dir=None,
-        seed=seed,
-        scale=scale,
-        demo_dir=root,
-        resources=files.resources,
-        providers=files.providers,
-        monthly_cost=files.monthly_cost,
-        cloudtrail_dir=root / "cloudtrail",
-        cloudtrail_files=files.cloudtrail_files,
-        git_repo=root / "infra-repo",
-        commits=files.commits,
-        calendar_path=root / "calendar.yaml",
-        manifest_path=root / "manifest.json",
-        generate_seconds=files.seconds,
-        load_seconds=round(time.perf_counter() - t0, 2),
-    )
+    return summary
 
 
 def export_demo(demo_dir: Path, export_dir: Path) -> Path:

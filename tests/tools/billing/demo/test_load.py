@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from tools.billing import store
 from tools.billing.demo import DemoFiles, DemoSummary, load_demo
@@ -42,8 +46,25 @@ def test_the_asg_step_is_visible_through_sql_on_the_loaded_store(loaded: tuple[T
     assert by_day[date(2026, 6, 10)] > 2.5 * by_day[date(2026, 6, 8)]
 
 
-def test_reloading_with_another_seed_replaces_the_demo(loaded: tuple[ToolContext, DemoSummary]) -> None:
+def test_loading_the_same_seed_again_reuses_the_files_and_changes_nothing(
+    loaded: tuple[ToolContext, DemoSummary],
+) -> None:
     ctx, first = loaded
+    stamp = (ctx.demo_dir / "manifest.json").stat().st_mtime_ns
+    with store.reader(ctx.db_path) as con:
+        version = store.data_version(con)
+    again = load_demo(ctx)
+    assert (ctx.demo_dir / "manifest.json").stat().st_mtime_ns == stamp
+    assert (again.rows, again.monthly_cost) == (first.rows, first.monthly_cost)
+    with store.reader(ctx.db_path) as con:
+        assert store.row_count(con) == first.rows
+        assert store.data_version(con) == version
+
+
+@pytest.mark.slow
+def test_reloading_with_another_seed_replaces_the_demo(loaded: tuple[ToolContext, DemoSummary], tmp_path: Path) -> None:
+    shutil.copytree(loaded[0].home, tmp_path / "home", symlinks=True)  # the session's home stays intact
+    ctx, first = ToolContext(home=tmp_path / "home"), loaded[1]
     before = json.loads((ctx.demo_dir / "manifest.json").read_text())
     t0 = time.perf_counter()
     second = load_demo(ctx, seed=7)
