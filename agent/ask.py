@@ -57,7 +57,11 @@ def _cache_path(ctx: ToolContext) -> Path:
 
 
 def cache_key(question: str, data_version: str, provider: str, model: str) -> str:
-    raw = json.dumps([normalise(question), data_version, provider, model])
+    """Normalised question + data version + provider + model (+ the prompt template and tool set, so
+    a changed prompt never serves answers made with the old one)."""
+    import prompts
+
+    raw = json.dumps([normalise(question), data_version, provider, model, prompts.load("system"), ASK_TOOLS])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -115,9 +115,7 @@ class ModelResponse(BaseModel):
 class TransientError(ProviderError):
     """A failure that may succeed on retry: 429, 5xx, connection or timeout."""
 
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after_s: float | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after_s = retry_after_s
@@ -186,5 +184,15 @@ def parse_retry_after(headers: Any) -> float | None:
         try:
             return float(str(value)) * scale
         except ValueError:
-            continue
+            if name == "retry-after":
+                return _http_date_delay(str(value))
     return None
+
+
+def _http_date_delay(value: str) -> float | None:
+    """Seconds until an HTTP-date ``Retry-After`` (RFC 9110), or None when it is not one."""
+    import email.utils
+    import time
+
+    parsed = email.utils.parsedate_tz(value)
+    return None if parsed is None else max(float(email.utils.mktime_tz(parsed) - time.time()), 0.0)

@@ -189,3 +189,14 @@ def test_remote_endpoints_are_refused_while_model_requests_are_switched_off() ->
     with pytest.raises(ProviderError) as caught:
         AnthropicClient(KEY, None, 1).complete(request())
     assert "disabled" in caught.value.message and "api.anthropic.com" in caught.value.message
+
+
+def test_retry_after_as_an_http_date_is_understood() -> None:
+    import email.utils
+
+    from agent.llm.base import parse_retry_after
+
+    later = email.utils.formatdate(time.time() + 7200, usegmt=True)
+    assert 7000 < (parse_retry_after({"retry-after": later}) or 0) <= 7200
+    assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert parse_retry_after({"retry-after": "soon"}) is None
