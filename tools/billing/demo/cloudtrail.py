@@ -590,6 +590,10 @@ def noise_events(org: Org, busy: set[tuple[str, date]]) -> list[Event]:
     people_by_team: dict[str | None, list[str]] = defaultdict(list)
     for name_, team in PEOPLE.items():
         people_by_team[team].append(name_)
+    instances: dict[str, list[str]] = defaultdict(list)
+    for res in org.resources:
+        if res.rtype == "instance" and res.end is None:
+            instances[res.account.id].append(res.rid)
     for acct in (a for a in ACCOUNTS.values() if a.provider == "aws"):
         counts = rng_for(org.spec.seed, "noise-ct", acct.id).poisson(3.0, n)
         r = prng(org.spec.seed, "noise-ct", acct.id)
@@ -606,9 +610,10 @@ def noise_events(org: Org, busy: set[tuple[str, date]]) -> list[Event]:
                 req: dict[str, Any] | None = None
                 if name == "PutMetricAlarm":
                     req = {"alarmName": f"{acct.name}-cpu-high-{r.randrange(1, 40)}", "threshold": 80.0}
-                elif name == "CreateTags":
+                elif name == "CreateTags" and instances.get(acct.id):
+                    target = instances[acct.id][r.randrange(0, len(instances[acct.id]))]
                     req = {
-                        "resourcesSet": {"items": [{"resourceId": "i-0" + alnum_id(r, 16)}]},
+                        "resourcesSet": {"items": [{"resourceId": target}]},
                         "tagSet": {"items": [{"key": "patch-group", "value": "weekly"}]},
                     }
                 region = "us-east-1" if src in ("signin.amazonaws.com", "iam.amazonaws.com") else acct.region
