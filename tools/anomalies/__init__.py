@@ -21,7 +21,9 @@ from tools.errors import BadInput
 if TYPE_CHECKING:
     import duckdb
 
-    from tools.anomalies.baseline import DayKinds
+    from tools.anomalies.baseline import DayKinds, Params
+    from tools.anomalies.incidents import Candidate
+    from tools.anomalies.series import Panel
     from tools.context import ToolContext
 
 DEFAULT_LOOKBACK_DAYS = 30
@@ -74,16 +76,8 @@ def detect_on(
     settled = max(0, len(days) - 1 - opts.lag_days)
     since = opts.since or days[settled] - dt.timedelta(days=DEFAULT_LOOKBACK_DAYS - 1)
     first = max(0, (since - days[0]).days)
-    found: list[incidents.Candidate] = []
-    n_series = 0
-    for dim, panel in data.panels.items():
-        keep = np.flatnonzero(baseline.may_flag(panel.values, min_daily))
-        n_series += len(panel.keys)
-        if len(keep) == 0:
-            continue
-        y = panel.values[keep]
-        res = baseline.seasonal(y, kinds, params) if opts.method == "seasonal" else baseline.zscore28(y, params)
-        found += incidents.candidates(dim, [panel.keys[i] for i in keep], y, res, first)
+    n_series = sum(len(p.keys) for p in data.panels.values())
+    found = _scan(data.panels, opts.method, kinds, params, first)
     if opts.until is not None:
         found = [c for c in found if days[c.start] <= opts.until]
     announced = [c for c in found if kinds.announced[max(0, c.start - 1) : c.start + 1].any()]
@@ -109,6 +103,33 @@ def detect_on(
         series=n_series,
         min_daily_usd=round(min_daily, 2),
     )
+
+
+def _scan(panels: dict[str, Panel], method: str, kinds: DayKinds, params: Params, first: int) -> list[Candidate]:
+    """Run the detector once over the series of every dimension stacked together, then split."""
+    from tools.anomalies import baseline, incidents
+
+    parts = []
+    for dim, panel in panels.items():
+        keep = np.flatnonzero(baseline.may_flag(panel.values, params.min_abs))
+        parts += [(dim, panel.keys[i], panel.values[i]) for i in keep]
+    if not parts:
+        return []
+    y = np.stack([row for _, _, row in parts])
+    res = baseline.seasonal(y, kinds, params) if method == "seasonal" else baseline.zscore28(y, params)
+    found: list[Candidate] = []
+    start = 0
+    for dim in panels:
+        keys = [key for d, key, _ in parts if d == dim]
+        if keys:
+            part = slice(start, start + len(keys))
+            sub = baseline.Result(
+                res.expected[part], res.low[part], res.high[part], res.flag[part],
+                None if res.restart is None else res.restart[part],
+            )  # fmt: skip
+            found += incidents.candidates(dim, keys, y[part], sub, first)
+            start += len(keys)
+    return found
 
 
 def detect(ctx: ToolContext, opts: DetectOptions | None = None) -> DetectResult:

@@ -156,10 +156,15 @@ def _month_start(
     return exp, (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
 
 
-def _weekday_scale(resid: np.ndarray, t: int) -> np.ndarray:
-    """Robust scale of the same weekday's residuals over the last eight weeks."""
-    idx = [t - 7 * k for k in range(1, 9) if t - 7 * k >= 0]
-    return _scale(resid[:, idx], len(idx)) if idx else np.zeros(resid.shape[0])
+def _weekday_scales(resid: np.ndarray, t0: int) -> np.ndarray:
+    """(n, 7): robust scale of each upcoming weekday's residuals (days t0..t0+6) over eight weeks."""
+    n = resid.shape[0]
+    idx = np.array([[t0 + j - 7 * k for k in range(1, 9)] for j in range(7)])
+    idx = np.clip(idx, 0, resid.shape[1] - 1)
+    window = resid[:, idx].reshape(n * 7, 8)
+    med = _nanmedian(window)
+    mad = _nanmedian(np.abs(window - med[:, None])) * 1.4826
+    return np.asarray(np.nan_to_num(mad, nan=0.0)).reshape(n, 7)
 
 
 def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
@@ -181,10 +186,11 @@ def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
         norm = _median_lags(clean, t)
         normals[:, t] = norm
         exp, extra = _expected(y, normals, norm, kinds, t)
-        if (t - WEEK_LAGS[-1]) % 7 == 0 or t == WEEK_LAGS[-1]:
+        if (t - WEEK_LAGS[-1]) % 7 == 0:
             sigma, rel_sigma = _scale(resid, t), _scale(rel, t)
-        abs_scale = np.maximum(sigma, _weekday_scale(resid, t))
-        rel_scale = np.maximum(np.maximum(rel_sigma, _weekday_scale(rel, t)), FLOOR_PCT)
+            wd_abs, wd_rel, t0 = _weekday_scales(resid, t), _weekday_scales(rel, t), t
+        abs_scale = np.maximum(sigma, wd_abs[:, t - t0])
+        rel_scale = np.maximum(np.maximum(rel_sigma, wd_rel[:, t - t0]), FLOOR_PCT)
         band = params.k * np.maximum(abs_scale, rel_scale * np.abs(exp)) + extra
         lo, hi = exp - band, exp + band
         expected[:, t], low[:, t], high[:, t] = exp, np.maximum(lo, 0.0), hi

@@ -1,4 +1,8 @@
-"""Daily EffectiveCost series out of DuckDB: one grouped query per dimension, pivoted to numpy.
+"""Daily EffectiveCost series out of DuckDB, pivoted to numpy.
+
+The finest grain (a *cell*) is loaded with one grouped query; every dimension's series is a roll-up
+of cells (the same numbers as one ``GROUP BY day, <dimension>`` query per dimension, one table scan).
+:func:`load_panel` is that per-dimension query, kept for callers that need one dimension only.
 
 A *dimension* is a column (or tag) whose values name series: ``ResourceId``, ``UsageType``
 (``x_UsageType`` when the provider column exists, else ``SkuMeter``), tags ``team`` / ``ai_feature``,
@@ -129,26 +133,40 @@ def load_panel(con: duckdb.DuckDBPyConnection, dimension: str, expr: str, first:
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.date, t: int) -> Cells:
-    """Daily cost per resource x usage type, keyed with its parent attributes."""
-    attr_sql = ", ".join(
-        f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}') AS a{i}" for i, a in enumerate(ATTRS) if a in exprs
-    )
+    """Daily cost per cell (resource x usage type x parent attributes): two grouped queries.
+
+    The cell key is DuckDB's 64-bit ``hash`` of the key columns, so the big result is numeric
+    (key, day, cost); a second grouped query returns each cell's attributes once.
+    """
     present = [a for a in ATTRS if a in exprs]
+    cols = [f"coalesce(ResourceId, '{NONE_KEY}')"]
+    cols += [f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}')" for a in present]
+    key = "hash(" + ", ".join(cols) + ")"
+    where = f"EffectiveCost IS NOT NULL AND {SPEND_ONLY}"
     res = con.execute(
-        f"""SELECT ChargePeriodStart::DATE AS d, coalesce(ResourceId, '{NONE_KEY}') AS r, {attr_sql},
-                   any_value(ResourceName) AS rn, sum(EffectiveCost)::DOUBLE AS c
-            FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL AND {SPEND_ONLY} GROUP BY ALL"""
+        f"""SELECT {key} AS h, ChargePeriodStart::DATE AS d, sum(EffectiveCost)::DOUBLE AS c
+            FROM {catalog.TABLE} WHERE {where} GROUP BY ALL"""
     ).fetchnumpy()
-    key_cols = ["r"] + [f"a{i}" for i, a in enumerate(ATTRS) if a in exprs]
-    parts = [np.asarray(res[c], dtype=object).astype(str) for c in key_cols]
-    joined = np.asarray(["\x1f".join(p) for p in zip(*parts, strict=True)], dtype=object)
-    keys, first_pos, inverse = np.unique(joined.astype(str), return_index=True, return_inverse=True)
-    values = _pivot(_day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t)
-    names = np.asarray(res["rn"], dtype=object)
-    split = [str(k).split("\x1f") for k in keys]
-    attrs = {a: [s[1 + j] for s in split] for j, a in enumerate(present)}
-    rn = [str(names[p]) if names[p] is not None else "" for p in first_pos]
-    return Cells(values, [s[0] for s in split], rn, attrs)
+    picks = ", ".join(f"any_value({c})" for c in cols)
+    meta = con.execute(
+        f"""SELECT {key} AS h, {picks}, coalesce(any_value(ResourceName), '')
+            FROM {catalog.TABLE} WHERE {where} GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    hashes = np.asarray([row[0] for row in meta], dtype=np.uint64)
+    rows = np.searchsorted(hashes, np.asarray(res["h"], dtype=np.uint64))
+    values = _pivot(_day_index(res["d"], first), rows, np.asarray(res["c"], dtype=np.float64), len(meta), t)
+    attrs = {a: [str(row[2 + j]) for row in meta] for j, a in enumerate(present)}
+    return Cells(values, [str(row[1]) for row in meta], [str(row[-1]) for row in meta], attrs)
+
+
+def rollup(cells: Cells, dimension: str) -> Panel:
+    """A dimension's daily series as sums of its cells (cells without a value are left out)."""
+    labels = np.asarray(cells.resource_id if dimension == "ResourceId" else cells.attrs[dimension], dtype=object)
+    keep = np.flatnonzero(labels != NONE_KEY)
+    keys, inverse = np.unique(labels[keep].astype(str), return_inverse=True)
+    values = np.zeros((len(keys), cells.values.shape[1]))
+    np.add.at(values, inverse, cells.values[keep])
+    return Panel(dimension, [str(k) for k in keys], values)
 
 
 def load(con: duckdb.DuckDBPyConnection, dimensions: list[str] | None = None) -> Data | None:
@@ -160,7 +178,7 @@ def load(con: duckdb.DuckDBPyConnection, dimensions: list[str] | None = None) ->
     t = (last - first).days + 1
     exprs = dimension_sql(con)
     wanted = [d for d in exprs if dimensions is None or d in dimensions]
-    panels = {d: load_panel(con, d, exprs[d], first, t) for d in wanted}
     cells = load_cells(con, exprs, first, t)
+    panels = {d: rollup(cells, d) for d in wanted if d == "ResourceId" or d in cells.attrs}
     days = [first + dt.timedelta(days=i) for i in range(t)]
     return Data(days, panels, cells)
