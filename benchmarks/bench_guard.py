@@ -94,7 +94,7 @@ def measure(ctx: ToolContext, reps: int) -> list[dict[str, float | str]]:
     started = time.perf_counter()
     with connect(ctx) as con:
         connect_ms = (time.perf_counter() - started) * 1000
-        runner = Runner(con, ctx.limits)
+        runner = Runner(con, ctx.limits, ctx.ledger_path)
         started = time.perf_counter()
         schema = runner.schema
         schema_ms = (time.perf_counter() - started) * 1000

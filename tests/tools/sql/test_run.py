@@ -187,3 +187,19 @@ def test_concurrent_threads_each_get_an_answer(shared_ctx: ToolContext):
     for t in threads:
         t.join(timeout=60)
     assert errors == [] and answers == [[[ROWS]]] * 4
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [str(r[0]) for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+
+
+def test_ledger_is_copied_only_when_a_query_reads_it_and_again_after_it_changed(home_ctx: ToolContext):
+    from tools.ledger import reserve, settle
+
+    with run.open_runner(home_ctx) as runner:
+        runner.run("SELECT count(*) FROM focus")
+        assert _temp_tables(runner.con) == []
+        assert runner.run("SELECT count(*) FROM agent_usage").rows == [[2]]
+        call = reserve(home_ctx.ledger_path, reserved_usd=Decimal("1"), feature="ask", provider="t", model="m")
+        settle(home_ctx.ledger_path, call, cost_usd=Decimal("0.25"))
+        assert runner.run("SELECT count(*), sum(cost_usd) FROM agent_usage").rows == [[3, Decimal("0.76250000")]]
