@@ -29,7 +29,7 @@ from agent.events import AgentEvent, ErrorEvent, TextDelta, ToolCallEvent, ToolR
 from agent.llm.base import Message, ModelClient, ModelRequest, ToolCall, ToolResult, ToolSpec, TransientError
 from agent.metering import CallRecord, Meter
 from tools.context import ToolContext
-from tools.errors import FinopsError, ToolError
+from tools.errors import FinopsError
 from tools.registry import Tool
 
 EventSink = Callable[[AgentEvent], None]
@@ -235,10 +235,8 @@ class Loop:
             return self._error(call, "identical call already made; use its earlier result or change the arguments")
         try:
             output = tool.call(self.ctx, call.arguments)
-        except ToolError as exc:
-            return self._error(call, exc.message)
-        except FinopsError as exc:
-            return self._error(call, exc.message)
+        except FinopsError as exc:  # ToolError and friends: the model can fix the arguments
+            return self._error(call, exc.message, from_data=True)
         except Exception as exc:  # a bug in a tool must not kill the conversation
             return self._error(call, f"{call.name} failed unexpectedly ({type(exc).__name__})")
         state.data = _tabular(output) or state.data
@@ -246,9 +244,11 @@ class Loop:
         self.emit(ToolResultEvent(call_id=call.id, name=call.name, ok=True, summary=_summary(output)))
         return ToolResult(call_id=call.id, name=call.name, content=wrap_data(content, secrets.token_hex(6)))
 
-    def _error(self, call: ToolCall, message: str) -> ToolResult:
+    def _error(self, call: ToolCall, message: str, *, from_data: bool = False) -> ToolResult:
+        """An error result. A tool's own message may quote data (a tag value it did not find): enveloped."""
         self.emit(ToolResultEvent(call_id=call.id, name=call.name, ok=False, summary=message))
-        return ToolResult(call_id=call.id, name=call.name, content=f"ERROR: {message}", is_error=True)
+        text = wrap_data(message, secrets.token_hex(6)) if from_data else message
+        return ToolResult(call_id=call.id, name=call.name, content=f"ERROR: {text}", is_error=True)
 
 
 def _summary(output: BaseModel) -> str:

@@ -11,7 +11,8 @@ calls ``sql_query`` with the case's gold SQL, turn 2 answers in one sentence. So
 what *our* side sends: system prompt + schema + tool definitions + the tool round trip. Input tokens
 are the stub's count (~4 characters per token, an approximation of BPE; Claude's tokenizer gives
 somewhat more). Dollars are tokens x genai-prices for the configured cheap and strong models, without
-and with Anthropic prompt caching of the stable prefix (system + tools), and $0 for a cache hit.
+and with prompt caching of the stable prefix (system + tools; only where the prefix reaches the model's
+minimum cacheable length), and $0 for an answer-cache hit.
 """
 
 from __future__ import annotations
@@ -65,9 +66,16 @@ def _settings(home: Path, provider: str, url: str) -> Settings:
     return Settings(**common, openai_api_key=SecretStr("bench"), openai_base_url=url)
 
 
+#: Smallest prefix a provider caches (Anthropic docs: 4,096 for Haiku 4.5, 1,024 for Sonnet 4.5; OpenAI
+#: caches prompts of 1,024+ tokens automatically). Below it nothing is cached and nothing is said.
+MIN_CACHEABLE = {"claude-haiku-4-5": 4096, "claude-sonnet-4-5": 1024, "gpt-4.1-mini": 1024, "gpt-4.1": 1024}
+
+
 def _dollars(prices: PriceTable, provider: str, model: str, calls: list[TokenUsage], prefix: int) -> dict[str, float]:
     price = prices.price(provider, model)
     plain = sum((price.cost(u) for u in calls), Decimal(0))
+    if prefix < MIN_CACHEABLE.get(model, 1024):
+        return {"usd": float(plain), "usd_cached": float(plain)}
     # steady state: an earlier question wrote the stable prefix to the cache; every call now reads it
     cached = sum(
         (price.cost(u.model_copy(update={"cache_read_tokens": min(prefix, u.input_tokens)})) for u in calls),
@@ -153,8 +161,7 @@ def _summary(
             for m in names:
                 d = _dollars(prices, prov, m, calls, stable)
                 r[f"usd_{m}"] = round(d["usd"], 6)
-                if prov == "anthropic":
-                    r[f"usd_{m}_cached_prefix"] = round(d["usd_cached"], 6)
+                r[f"usd_{m}_cached_prefix"] = round(d["usd_cached"], 6)
     med = {k: statistics.median(r[k] for r in results) for k in results[0] if k.startswith("usd_")}
     return {
         "provider_wire": provider,
