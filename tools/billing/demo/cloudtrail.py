@@ -19,7 +19,7 @@ from typing import Any
 
 from tools.billing.demo.catalogue import ACCOUNTS, DOMAIN, PEOPLE, Account, alnum_id, prng, rng_for
 from tools.billing.demo.gitrepo import RepoHistory
-from tools.billing.demo.model import SSO_ROLE, Identity, Resource, person
+from tools.billing.demo.model import SSO_ROLE, Identity, Resource, person, terraform
 from tools.billing.demo.org import Org
 from tools.billing.demo.spec import EVIDENCE_START
 
@@ -520,6 +520,29 @@ def incident_events(org: Org, repo: RepoHistory) -> list[Event]:
     return out
 
 
+def asg_events(org: Org) -> list[Event]:
+    """CreateAutoScalingGroup by Terraform, minutes before the group's first instances launched."""
+    out = []
+    first: dict[str, Resource] = {}
+    for res in org.resources:
+        name = res.create_params.get("autoScalingGroupName")
+        if name and (name not in first or res.created < first[name].created):
+            first[name] = res
+    for name, res in sorted(first.items()):
+        p = res.create_params
+        max_size = 40 if name == "web-prod" else 4
+        out.append(Event(
+            res.created - timedelta(minutes=2), res.account, res.region or res.account.region,
+            "autoscaling.amazonaws.com", "CreateAutoScalingGroup", terraform(res.team),
+            {"autoScalingGroupName": name, "minSize": 2 if name == "web-prod" else 1, "maxSize": max_size,
+             "launchTemplate": {"launchTemplateName": f"{name}-lt", "version": "$Latest"},
+             "tags": [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in res.tags.items()],
+             "instanceType": p.get("instanceType")},
+            None, tag=f"create-asg:{name}",
+        ))  # fmt: skip
+    return out
+
+
 def deploy_events(org: Org, repo: RepoHistory) -> list[Event]:
     """Routine app releases: a CodeDeploy deployment naming the commit, minutes after the merge."""
     out = []
@@ -641,7 +664,7 @@ def write_cloudtrail(org: Org, repo: RepoHistory, root: Path) -> dict[str, dict[
         ev = creation_event(res)
         if ev is not None and EVIDENCE_START <= ev.when.date() <= org.spec.last_day:
             events.append(ev)
-    events += incident_events(org, repo) + deploy_events(org, repo)
+    events += asg_events(org) + incident_events(org, repo) + deploy_events(org, repo)
     events += noise_events(org, {(e.account.id, e.when.date()) for e in events})
     events.sort(key=lambda e: (e.when, e.account.id, e.name))
     files: dict[tuple[str, str, date], list[dict[str, Any]]] = defaultdict(list)

@@ -119,6 +119,9 @@ class DemoSpec:
             raise BadInput(f"demo last_day {self.last_day} is before first_day {self.first_day}")
         if self.first_day < EVIDENCE_START or (self.last_day - self.first_day).days > 800:
             raise BadInput(f"demo period must start on or after {EVIDENCE_START} and span at most 800 days")
+        kinds = [i.kind for i in self.incident_list]
+        if len(kinds) != len(set(kinds)):
+            raise BadInput("demo incidents: at most one incident of each kind")
         for inc in self.incident_list:
             if not self.first_day <= inc.start <= self.last_day:
                 raise BadInput(f"incident {inc.id} starts {inc.start}, outside {self.first_day}..{self.last_day}")

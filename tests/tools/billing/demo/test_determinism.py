@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tools.billing.demo import DemoFiles, DemoSpec, generate
+from tools.billing.demo import DEFAULT_INCIDENTS, DemoFiles, DemoSpec, generate
 from tools.errors import BadInput
 
 NOVEMBER = {"first_day": date(2025, 11, 1), "last_day": date(2025, 11, 30)}
@@ -70,5 +70,34 @@ def test_short_periods_drop_the_incidents_outside_them(twice: tuple[DemoFiles, D
 def test_bad_specs_are_refused_with_one_actionable_line() -> None:
     with pytest.raises(BadInput, match="unknown demo scale 'huge'"):
         DemoSpec(scale="huge")  # type: ignore[arg-type]
+    twin = DEFAULT_INCIDENTS[1]
+    with pytest.raises(BadInput, match="at most one incident of each kind"):
+        DemoSpec(incidents=(twin, twin))
     with pytest.raises(BadInput, match="before first_day"):
         DemoSpec(first_day=date(2026, 5, 1), last_day=date(2026, 4, 1))
+
+
+def test_an_incident_list_override_moves_the_incident_and_its_evidence(tmp_path: Path) -> None:
+    import json
+    from datetime import datetime
+
+    import duckdb
+
+    from tools.billing.demo import IncidentSpec
+
+    moved = IncidentSpec("asg-moved", "asg_min_size", date(2026, 1, 13), None, datetime(2026, 1, 13, 9, 30), 12)
+    files = generate(DemoSpec(incidents=(moved,), first_day=date(2026, 1, 1), last_day=date(2026, 1, 31)), tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    inc = next(i for i in manifest["incidents"] if i["is_anomaly"])
+    assert (inc["id"], inc["start"], inc["end"]) == ("asg-moved", "2026-01-13", None)
+    assert inc["cause"]["time"] == "2026-01-13T09:30:00Z" and inc["daily_delta_usd"] > 50
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT day(ChargePeriodStart), sum(EffectiveCost) FROM '{files.focus_dir}/*.parquet' "
+            "WHERE SubAccountId = '238476512093' AND x_ServiceCode = 'AmazonEC2' GROUP BY 1"
+        )
+        .fetchall()
+    )
+    ec2 = dict(rows)
+    assert ec2[20] > ec2[6] + 50

@@ -75,6 +75,7 @@ def test_creation_events_name_the_creator_of_resources(demo: DemoFiles) -> None:
     assert {
         "RunInstances", "CreateVolume", "CreateBucket", "CreateDBInstance", "CreateFunction20150331",
         "CreateEndpoint", "CreateNatGateway", "CreateTrainingJob", "CreateDistribution2020_05_31",
+        "CreateAutoScalingGroup",
     } <= names  # fmt: skip
     created = {
         item["instanceId"]: rec["userIdentity"]["arn"]
