@@ -207,3 +207,27 @@ def test_no_billing_data_is_a_one_line_data_missing_error(tmp_path: Path) -> Non
 
     with pytest.raises(DataMissing, match="finops demo"):
         detect(ToolContext(home=tmp_path / "empty"), opts())
+
+
+def test_a_new_gpu_endpoint_and_a_confirmed_asg_change_queue_custodian_proposals_for_review(tmp_path: Path) -> None:
+    from tests.tools.test_explain import ASG, anomaly, item
+    from tools.anomalies.models import Contributor
+    from tools.anomalies.propose import propose_for
+    from tools.evidence import EvidenceReport
+    from tools.explain import explain
+
+    ctx = ToolContext(home=tmp_path / "home")
+    endpoint = "arn:aws:sagemaker:us-east-1:222222222222:endpoint/llm-test"
+    gpu = anomaly(dimension="ResourceId", key=endpoint, dimensions={"ResourceId": endpoint}, top_contributors=[
+        Contributor(resource_id=endpoint, resource_name="llm-test", service="Amazon SageMaker",
+                    account="222222222222", region="us-east-1", delta_usd=3000.0)])  # fmt: skip
+    (path,) = propose_for(ctx, gpu, None, "run-1")
+    text = path.read_text(encoding="utf-8")
+    assert path.is_relative_to(ctx.policies_dir)
+    assert "mark-for-op" in text and "op: delete" in text and "llm-test" in text and "an-000000000001" in text
+    cause = item("ev-asg", 10.0, "UpdateAutoScalingGroup", resource_ids=[ASG], resource_names=["web-prod"])
+    explained = explain(anomaly(), EvidenceReport(items=[cause]))
+    (asg_path,) = propose_for(ctx, anomaly(), explained, "run-1")
+    assert "op: resize" in asg_path.read_text(encoding="utf-8")
+    small = gpu.model_copy(update={"impact_per_day_usd": 10.0})
+    assert propose_for(ctx, small, None, "run-1") == []
