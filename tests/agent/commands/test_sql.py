@@ -114,3 +114,21 @@ def test_importing_the_command_loads_no_duckdb_or_sqlglot():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=Path.cwd())
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_whole_hostile_corpus_through_the_cli_exits_2_and_leaks_nothing(home, capsys, monkeypatch, tmp_path):
+    from tests.tools.sql.corpus import CASES
+
+    canary = tmp_path / "canary.csv"
+    canary.write_text("CANARY-FILE-cli\n")
+    monkeypatch.setenv("FINOPS_TEST_CANARY", "CANARY-ENV-cli")
+    monkeypatch.setenv("FINOPS_QUERY_TIMEOUT_S", "1")
+    monkeypatch.chdir(tmp_path)
+    for case in CASES:
+        sql = case.sql(canary_path=str(canary), canary_env="FINOPS_TEST_CANARY", out=str(tmp_path / "out.csv"))
+        code = finops(home, "sql", sql, "--json")
+        captured = capsys.readouterr()
+        assert code == (0 if case.expect == "harmless" else 2), case.id
+        assert "CANARY-" not in captured.out + captured.err, case.id
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["canary.csv"], case.id
