@@ -287,3 +287,46 @@ def _from_loop(
         tool_calls=result.tool_calls,
         warnings=[*warnings, *result.warnings],
     )
+
+
+# ---------------------------------------------------------------- one metered call for workflows
+
+
+def complete_text(
+    settings: Settings,
+    system: str,
+    prompt: str,
+    *,
+    feature: str,
+    provider: str = "auto",
+    model: str | None = None,
+    budget_usd: float | None = None,
+    max_tokens: int | None = None,
+    client: ModelClient | None = None,
+) -> tuple[str, Usage]:
+    """One metered, budgeted model call without tools (anomaly narratives, tag refinement, notes).
+
+    ``feature`` names the caller in the ledger. Put data inside the prompt with
+    :func:`agent.loop.wrap_data`. Raises BudgetExhausted (exit 3) when the budget would be crossed and
+    BadInput when no provider is configured: callers that can do without the LLM catch those.
+    """
+    from agent.llm.base import Message, ModelRequest
+
+    choice = choose(settings, provider) if client is None else _injected(settings, client)
+    if choice.name == "offline":
+        raise BadInput(f"{feature} needs an LLM: {choice.reason}")
+    ctx = settings.tool_context()
+    budget = Budget(
+        daily_usd=Decimal(str(settings.daily_budget_usd)),
+        monthly_usd=Decimal(str(settings.monthly_budget_usd)),
+        session_usd=None if budget_usd is None else Decimal(str(budget_usd)),
+    )
+    meter = Meter(ctx.ledger_path, PriceTable.load(ctx.home), budget, feature=feature)
+    request = ModelRequest(
+        model=model or settings.model or choice.cheap_model or "",
+        system=system,
+        messages=[Message(role="user", text=prompt)],
+        max_tokens=max_tokens or settings.max_tokens,
+    )
+    response = meter.call(client or make_client(settings, choice.name), request)
+    return response.text, _usage(meter)

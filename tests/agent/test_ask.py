@@ -205,3 +205,24 @@ def test_an_injection_in_billing_data_cannot_make_ask_run_other_tools(tmp_path: 
     assert answer.rows and answer.rows[0][0] == INJECTED_NAME and answer.model == "claude-haiku-4-5"
     assert not (home / "policies").exists()
     assert ledger.totals(home / "ledger.sqlite")[0][1].calls == 4 and settings.daily_budget_usd == 0.5
+
+
+def test_complete_text_is_one_metered_call_attributed_to_its_feature(
+    home: Path, anthropic_stub: tuple[str, StubState]
+) -> None:
+    from agent.ask import complete_text
+
+    url, state = anthropic_stub
+    state.actions = [Turn(text="Spend rose because of a new GPU fleet.")]
+    text, usage = complete_text(cfg(home, url), "Write one sentence.", "data here", feature="anomaly_narrative")
+    assert text.startswith("Spend rose") and usage.cost_usd > 0 and "tools" not in state.requests[0]
+    [(feature, total)] = ledger.totals(home / "ledger.sqlite", by="feature")
+    assert feature == "anomaly_narrative" and total.calls == 1
+
+
+def test_complete_text_without_a_provider_is_bad_input(home: Path) -> None:
+    from agent.ask import complete_text
+    from tools.errors import BadInput
+
+    with pytest.raises(BadInput, match="needs an LLM"):
+        complete_text(cfg(home), "s", "p", feature="tag_refinement")
