@@ -105,3 +105,30 @@ def test_the_command_module_imports_no_heavy_library() -> None:
     code = f"import sys, agent.commands.anomalies; print(sorted(m for m in {heavy} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_with_an_llm_provider_narratives_are_metered_and_cite_evidence_ids(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.llm_stub import AnthropicWire, Turn, serve
+    from tools import ledger
+
+    ct = _cloudtrail(tmp_path, day(80))
+    with serve(AnthropicWire()) as (base, state):
+        state.actions = [
+            Turn(text="Spend on web-prod rose after alice raised the ASG minimum size [E1]."),
+            Turn(text="No matching change was found in the evidence; unexplained."),
+        ]
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", base)
+        code, out, err = run(capsys, "--home", str(home), "anomalies", "--since", str(day(40)), "--explain",
+                             "--cloudtrail-dir", str(ct), "--json")  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    fleet = next(a for a in doc["anomalies"] if a["start"] == str(day(80)))
+    assert fleet["narrative_source"] == "llm" and fleet["narrative"].endswith("[E1].")
+    assert doc["usage"]["cost_usd"] > 0 and doc["usage"]["input_tokens"] > 0
+    assert len(state.requests) == 2 and all(not r.get("tools") for r in state.requests)
+    rows = ledger.read_usage(home / "ledger.sqlite")
+    assert len(rows) == 2
+    assert {r[list(ledger.USAGE_COLUMNS).index("feature")] for r in rows} == {"anomaly_narrative"}
