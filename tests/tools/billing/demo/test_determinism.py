@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -101,3 +101,24 @@ def test_an_incident_list_override_moves_the_incident_and_its_evidence(tmp_path:
     )
     ec2 = dict(rows)
     assert ec2[20] > ec2[6] + 50
+
+
+def test_large_scale_bills_the_services_hourly_with_a_daily_shape(tmp_path: Path) -> None:
+    import duckdb
+
+    files = generate(DemoSpec(scale="large", first_day=date(2026, 6, 10), last_day=date(2026, 6, 10)), tmp_path)
+    glob = f"{files.focus_dir}/*.parquet"
+    con = duckdb.connect()
+    spans = con.execute(
+        f"SELECT DISTINCT ChargePeriodEnd - ChargePeriodStart FROM '{glob}' WHERE ChargeCategory = 'Usage' "
+        "AND CommitmentDiscountStatus IS DISTINCT FROM 'Unused'"
+    ).fetchall()
+    assert spans == [(timedelta(hours=1),)]
+    hours = dict(
+        con.execute(
+            f"SELECT hour(ChargePeriodStart), sum(EffectiveCost) FROM '{glob}' "
+            "WHERE ServiceName = 'Amazon CloudFront' GROUP BY 1"
+        ).fetchall()
+    )
+    assert len(hours) == 24 and hours[16] > 2 * hours[3]
+    assert files.rows > 24 * 1000
