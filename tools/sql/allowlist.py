@@ -4,8 +4,9 @@ An allow-list, never a deny-list: a function is callable only if its name is lis
 sqlglot nodes (``exp.Sum``, ``exp.TimestampTrunc`` ...) are allowed when parsing a listed DuckDB
 name produces them, so the two views cannot drift apart. Table functions (``read_csv``, ``glob``,
 ``query``, ``range``, ``duckdb_*`` ...) and anything that reads files, settings or the environment
-are simply absent. ``range``/``generate_series``/``repeat`` are absent on purpose: DuckDB's
-``memory_limit`` does not bound them (security-checklist.md, "Measured traps").
+are simply absent. ``range``/``generate_series``/``repeat`` and ``format``/``printf`` (a width of
+2e9) are absent on purpose: DuckDB's ``memory_limit`` does not bound them (security-checklist.md,
+"Measured traps"); ``lpad``/``rpad`` take only small literal lengths.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ STRING = """
 lower upper lcase ucase length len char_length character_length strlen concat concat_ws substr substring
 left right trim ltrim rtrim replace split_part string_split str_split string_to_array starts_with
 ends_with contains position strpos instr regexp_matches regexp_replace regexp_extract
-regexp_full_match reverse format printf md5 sha256 hash prefix suffix like_escape ilike_escape lpad rpad
+regexp_full_match reverse md5 sha256 hash prefix suffix like_escape ilike_escape lpad rpad
 translate ascii chr unicode levenshtein jaro_winkler_similarity
 """
 DATETIME = """
@@ -89,9 +90,9 @@ TYPED_CLASS_NAMES: tuple[str, ...] = (
     "CastToStrType", "Cbrt", "Ceil", "Chr", "Concat", "ConcatWs", "Contains", "Corr", "CountIf", "CovarPop",
     "CovarSamp", "CumeDist", "DateAdd", "DateBin", "DateDiff", "DateFromParts", "DateSub", "DateTrunc",
     "Day", "DayOfMonth", "DayOfWeek", "DayOfWeekIso", "DayOfYear", "Dayname", "DenseRank", "EndsWith",
-    "Exp", "First", "FirstValue", "Flatten", "Floor", "Format", "Greatest", "GroupConcat", "Hour", "IsInf",
-    "IsNan", "JSONArray", "JSONKeys", "JSONObject", "JSONType", "JarowinklerSimilarity", "Kurtosis", "Lag",
-    "Last", "LastDay", "LastValue", "Lead", "Least", "Left", "Length", "Levenshtein", "List", "Ln", "Log",
+    "Exp", "First", "FirstValue", "Flatten", "Floor", "Greatest", "GroupConcat", "Hour", "IsInf", "IsNan",
+    "JSONArray", "JSONKeys", "JSONObject", "JSONType", "JarowinklerSimilarity", "Kurtosis", "Lag", "Last",
+    "LastDay", "LastValue", "Lead", "Least", "Left", "Length", "Levenshtein", "List", "Ln", "Log",
     "LogicalAnd", "LogicalOr", "Lower", "MD5", "MapContainsKey", "MapKeys", "Max", "Median", "Min",
     "Minute", "Mode", "Month", "Monthname", "NthValue", "Ntile", "Nullif", "Pad", "PercentRank",
     "PercentileCont", "PercentileDisc", "Pi", "Pow", "Quantile", "Quarter", "Rank", "RegexpExtract",
