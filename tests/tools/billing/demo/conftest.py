@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,8 @@ def focus_glob(demo: DemoFiles) -> str:
     return str(demo.focus_dir / "*.parquet")
 
 
-def read_manifest(root: Path) -> dict:
+def read_manifest(root: Path) -> dict[str, Any]:
     import json
 
-    return json.loads((root / "manifest.json").read_text())
+    doc: dict[str, Any] = json.loads((root / "manifest.json").read_text())
+    return doc

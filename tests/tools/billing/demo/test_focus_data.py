@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -16,7 +17,7 @@ from tools.billing.demo.spec import DEFAULT_INCIDENTS
 from .conftest import read_manifest
 
 
-def q(sql: str) -> list[tuple]:
+def q(sql: str) -> list[tuple[Any, ...]]:
     return duckdb.connect().execute(sql).fetchall()
 
 
