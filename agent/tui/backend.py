@@ -86,6 +86,10 @@ class Backend(Protocol):
 
     def tool_names(self) -> list[str]: ...
 
+    def tool_fields(self, name: str) -> list[str]:
+        """The input fields of a tool (for the views' argument line)."""
+        ...
+
     def call_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]: ...
 
     def review(self, policy_id: str, decision: str, reason: str) -> str:
@@ -229,6 +233,10 @@ class CoreBackend:
 
     def tool_names(self) -> list[str]:
         return list(self.registry)
+
+    def tool_fields(self, name: str) -> list[str]:
+        tool = self.registry.get(name)
+        return list(tool.input_model.model_fields) if tool is not None else []
 
     def call_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         tool = self.registry.get(name)

@@ -35,7 +35,14 @@ class ResultTable(DataTable[Any]):
     def show(self, data: TableData) -> None:
         self.data = data
         self.sorted_by: tuple[int, bool] | None = None
+        self.order = list(range(len(data.rows)))  # displayed row i is data.rows[order[i]]
+        self.sorted_rows = list(data.rows)
         self._render_rows(data.rows)
+
+    def source_index(self, displayed: int) -> int:
+        """The index in the data of the row shown at ``displayed`` (after any sort)."""
+        order: list[int] = getattr(self, "order", [])
+        return order[displayed] if 0 <= displayed < len(order) else displayed
 
     def _render_rows(self, rows: list[list[Any]]) -> None:
         data: TableData = self.data
@@ -59,12 +66,15 @@ class ResultTable(DataTable[Any]):
         if not data.columns:
             return
         reverse = bool(self.sorted_by and self.sorted_by[0] == index and not self.sorted_by[1])
-        rows = sorted(
-            data.rows, key=lambda r: _sort_key(r[index] if index < len(r) else None), reverse=reverse
-        )
+
+        def key(i: int) -> tuple[int, Any]:
+            row = data.rows[i]
+            return _sort_key(row[index] if index < len(row) else None)
+
+        self.order = sorted(range(len(data.rows)), key=key, reverse=reverse)
         self.sorted_by = (index, reverse)
-        self._render_rows(rows)
-        self.sorted_rows = rows
+        self.sorted_rows = [data.rows[i] for i in self.order]
+        self._render_rows(self.sorted_rows)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()

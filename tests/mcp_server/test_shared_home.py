@@ -19,7 +19,7 @@ from mcp import Client, StdioServerParameters
 
 from tests.mcp_server.focus_home import make_home, write_focus_csv
 
-SECONDS = float(os.environ.get("FINOPS_SHARED_HOME_SECONDS", "8"))
+SECONDS = float(os.environ.get("FINOPS_SHARED_HOME_SECONDS", "5"))
 SQL = "SELECT count(*) AS n, sum(EffectiveCost) AS total FROM focus"
 BAD_WORDS = ("lock", "busy", "traceback", "conflicting")
 

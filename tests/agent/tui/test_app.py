@@ -12,7 +12,7 @@ from textual.widgets import Input, TextArea
 
 from agent.tui.app import FinopsApp
 from agent.tui.messages import AnswerReady, BudgetRead, Failed, SqlRan
-from agent.tui.screens import HelpScreen, ReviewScreen
+from agent.tui.screens import HelpScreen, ReviewScreen, ToolScreen, parse_args
 from agent.tui.widgets import ResultTable
 from tests.agent.tui.conftest import ask, offline_settings, until
 from tools import ledger
@@ -225,3 +225,33 @@ async def test_the_policy_review_view_approves_by_moving_the_file_and_shows_the_
         assert screen.outcome.startswith(f"approved {path.stem}")
         assert "nothing was applied" in screen.outcome and "--dryrun" in screen.outcome
         assert not path.exists() and (ctx.policies_dir / "approved" / path.name).exists()
+
+
+async def test_a_registry_view_takes_key_value_arguments_and_shows_bad_ones_inline(
+    make_app: Callable[..., FinopsApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        screen = app.screen
+        assert isinstance(screen, ToolScreen) and screen.tool == "tag_suggestions"
+        args = screen.query_one("#view-args", Input)
+        assert "min_confidence=…" in str(args.placeholder) and "limit=…" in str(args.placeholder)
+        status = screen.query_one("#view-status")
+        await until(pilot, lambda: str(status.render()) != "loading…")
+        assert screen.error is None
+        args.value = "limit=0"
+        args.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.error is not None)
+        assert "limit" in screen.error and "bad arguments" in screen.error
+        args.value = "limit"
+        await pilot.press("enter")
+        assert screen.error == "expected key=value, got 'limit'"
+
+
+def test_view_arguments_parse_as_key_value_pairs() -> None:
+    assert parse_args("since=2025-11-01  limit=10") == {"since": "2025-11-01", "limit": "10"}
+    assert parse_args("") == {}
+    with pytest.raises(ValueError, match="expected key=value"):
+        parse_args("=x")
