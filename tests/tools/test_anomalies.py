@@ -231,3 +231,22 @@ def test_a_new_gpu_endpoint_and_a_confirmed_asg_change_queue_custodian_proposals
     assert "op: resize" in asg_path.read_text(encoding="utf-8")
     small = gpu.model_copy(update={"impact_per_day_usd": 10.0})
     assert propose_for(ctx, small, None, "run-1") == []
+
+
+def test_every_dimension_series_equals_a_direct_group_by_in_duckdb(tmp_path: Path) -> None:
+    from tools.anomalies import series as cube
+
+    fee = [(day(i), "AWS Support", "222222222222", "", "", "", "Fee", "platform", 900.0) for i in (26, 54, 85)]
+    ctx = load(tmp_path, quiet_org() + fee + series("i-batch", 80, team="data", seed=4))
+    with store.reader(ctx.db_path) as con:
+        data = cube.load(con)
+        assert data is not None
+        for dim, expr in cube.dimension_sql(con).items():
+            rows = con.execute(
+                f"SELECT CAST({expr} AS VARCHAR), ChargePeriodStart::DATE, sum(EffectiveCost)::DOUBLE FROM focus "
+                f"WHERE {expr} IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+            panel = data.panels[dim]
+            got = {(k, data.days[t]): panel.values[i, t] for i, k in enumerate(panel.keys)
+                   for t in range(len(data.days)) if panel.values[i, t]}  # fmt: skip
+            assert got == pytest.approx({(k, d): c for k, d, c in rows}), dim

@@ -2,7 +2,6 @@
 
 The finest grain (a *cell*) is loaded with one grouped query; every dimension's series is a roll-up
 of cells (the same numbers as one ``GROUP BY day, <dimension>`` query per dimension, one table scan).
-:func:`load_panel` is that per-dimension query, kept for callers that need one dimension only.
 
 A *dimension* is a column (or tag) whose values name series: ``ResourceId``, ``UsageType``
 (``x_UsageType`` when the provider column exists, else ``SkuMeter``), tags ``team`` / ``ai_feature``,
@@ -118,18 +117,6 @@ def _pivot(day_idx: np.ndarray, key_idx: np.ndarray, cost: np.ndarray, n: int, t
 def _day_index(days: np.ndarray, first: dt.date) -> np.ndarray:
     base = np.datetime64(first, "D")
     return (days.astype("datetime64[D]") - base).astype(np.int64)
-
-
-def load_panel(con: duckdb.DuckDBPyConnection, dimension: str, expr: str, first: dt.date, t: int) -> Panel:
-    """One grouped query: daily cost per value of ``expr`` (null values left out)."""
-    res = con.execute(
-        f"""SELECT ChargePeriodStart::DATE AS d, CAST({expr} AS VARCHAR) AS k, sum(EffectiveCost)::DOUBLE AS c
-            FROM {catalog.TABLE} WHERE {expr} IS NOT NULL AND EffectiveCost IS NOT NULL AND {SPEND_ONLY}
-            GROUP BY ALL"""
-    ).fetchnumpy()
-    keys, inverse = np.unique(np.asarray(res["k"], dtype=object).astype(str), return_inverse=True)
-    values = _pivot(_day_index(res["d"], first), inverse, np.asarray(res["c"], dtype=np.float64), len(keys), t)
-    return Panel(dimension, [str(k) for k in keys], values)
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.date, t: int) -> Cells:
