@@ -126,7 +126,7 @@ def schema_text(ctx: ToolContext) -> str:
 def system_prompt(ctx: ToolContext) -> str:
     import prompts
 
-    return prompts.render("system", today=datetime.now(UTC).date().isoformat(), schema=schema_text(ctx))
+    return prompts.render("system", schema=schema_text(ctx))
 
 
 # ---------------------------------------------------------------- answers
