@@ -656,12 +656,12 @@ def _storefront(b: OrgBuilder) -> None:
             "prod",
             "storefront",
             "web",
-            "c6i.xlarge",
-            4,
+            "c6i.2xlarge",
+            8,
             "flat",
             region="eu-west-1",
             launch=_launch(8),
-            egress_gb=25,
+            egress_gb=30,
         )
         b.rds(
             "storefront",
@@ -669,8 +669,8 @@ def _storefront(b: OrgBuilder) -> None:
             "prod",
             "storefront",
             "eu-db",
-            "db.r6g.large",
-            300,
+            "db.r6g.xlarge",
+            400,
             region="eu-west-1",
             launch=_launch(9),
         )
@@ -706,12 +706,12 @@ def _payments(b: OrgBuilder) -> None:
             "prod",
             "payments",
             "web",
-            "m6i.xlarge",
-            3,
+            "m6i.2xlarge",
+            5,
             "flat",
             region="eu-west-1",
             launch=_launch(10),
-            egress_gb=10,
+            egress_gb=15,
         )
 
 
