@@ -325,7 +325,10 @@ def build_repo(org: Org, path: Path) -> RepoHistory:
     marks = path.parent / ".infra-repo.marks"
 
     def git(*args: str, data: bytes | None = None) -> None:
-        proc = subprocess.run(["git", *args], cwd=path, env=env, input=data, capture_output=True)
+        try:
+            proc = subprocess.run(["git", *args], cwd=path, env=env, input=data, capture_output=True)
+        except FileNotFoundError:
+            raise FinopsError("git is not installed: the demo's infra repo needs `git` on PATH") from None
         if proc.returncode != 0:
             raise FinopsError(f"git {args[0]} failed in {path}: {proc.stderr.decode(errors='replace').strip()[:200]}")
 
