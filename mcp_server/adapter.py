@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +44,14 @@ MAX_WAITING_CALLS = 32  # beyond this a call is refused with "busy" instead of q
 class CallGate:
     """Bounds concurrent tool calls; refuses rather than queueing without limit."""
 
-    def __init__(self, running: int = MAX_CONCURRENT_CALLS, waiting: int = MAX_WAITING_CALLS) -> None:
+    def __init__(
+        self,
+        running: int = MAX_CONCURRENT_CALLS,
+        waiting: int = MAX_WAITING_CALLS,
+        before_call: Callable[[], None] | None = None,
+    ) -> None:
         self.limiter = anyio.CapacityLimiter(running)
+        self.before_call = before_call  # runs in the worker thread first (e.g. wait for the demo load)
         self.max_pending = running + waiting
         self._pending = 0
         self._lock = threading.Lock()
@@ -83,9 +90,14 @@ def ok_result(data: Any, max_chars: int = MAX_RESULT_CHARS) -> CallToolResult:
     )
 
 
-def run_guarded(name: str, call: Callable[[], BaseModel | dict[str, Any]]) -> CallToolResult:
+def run_guarded(
+    name: str, call: Callable[[], BaseModel | dict[str, Any]], before: Callable[[], None] | None = None
+) -> CallToolResult:
     """Run a tool body (in a worker thread) and turn every outcome into a result."""
+    started = time.perf_counter()
     try:
+        if before is not None:
+            before()
         out = call()
     except FinopsError as exc:
         log.info("tool %s refused: %s", name, exc.message)
@@ -94,7 +106,9 @@ def run_guarded(name: str, call: Callable[[], BaseModel | dict[str, Any]]) -> Ca
         log.exception("tool %s failed unexpectedly", name)
         return error_result(f"internal error in {name} ({type(exc).__name__}); the server log has details")
     data = out.model_dump(mode="json") if isinstance(out, BaseModel) else out
-    return ok_result(data)
+    result = ok_result(data)
+    log.info("tool %s answered in %.0f ms", name, (time.perf_counter() - started) * 1000)
+    return result
 
 
 class _AnyArgs(ArgModelBase):
@@ -118,7 +132,7 @@ class RegistryMcpTool(McpTool):
         try:
             call = functools.partial(self.body, dict(arguments or {}))
             return await anyio.to_thread.run_sync(
-                functools.partial(run_guarded, self.name, call), limiter=gate.limiter
+                functools.partial(run_guarded, self.name, call, gate.before_call), limiter=gate.limiter
             )
         finally:
             gate.leave()
@@ -156,11 +170,19 @@ def make_tool(
     )
 
 
-def from_registry(tool: Tool, ctx: ToolContext, gate: CallGate) -> RegistryMcpTool:
+ContextSource = ToolContext | Callable[[], ToolContext]
+
+
+def context_of(source: ContextSource) -> ToolContext:
+    """A fixed context, or one computed when a call runs (after a background demo load, say)."""
+    return source if isinstance(source, ToolContext) else source()
+
+
+def from_registry(tool: Tool, ctx: ContextSource, gate: CallGate) -> RegistryMcpTool:
     """The MCP face of one registry tool."""
 
     def body(raw: dict[str, Any]) -> BaseModel:
-        return tool.call(ctx, raw)
+        return tool.call(context_of(ctx), raw)
 
     annotations = read_only_annotations(tool.title)
     if not tool.read_only:

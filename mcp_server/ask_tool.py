@@ -109,9 +109,7 @@ def make_ask_tool(settings: Any, gate: CallGate) -> RegistryMcpTool:
         try:
             args = AskInput.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
-            )
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
             raise ToolError(f"bad arguments for ask: {problems}") from None
         answer = ask(settings, args.question, provider=args.provider or settings.provider, feature="mcp")
         return to_output(args.question, answer)

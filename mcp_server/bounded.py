@@ -44,11 +44,7 @@ class Bounded:
         if not self.cuts:
             return ""
         parts = [f"{c.path}: showing {c.kept:,} of {c.total:,}" for c in self.cuts]
-        return (
-            "Result shortened to fit the client's limit ("
-            + "; ".join(parts)
-            + "). Narrow or aggregate the query."
-        )
+        return "Result shortened to fit the client's limit (" + "; ".join(parts) + "). Narrow or aggregate the query."
 
 
 def size(data: Any) -> int:

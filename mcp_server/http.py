@@ -26,9 +26,7 @@ LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
 
-def security_settings(
-    host: str, port: int, allowed_hosts: list[str] | None = None
-) -> TransportSecuritySettings:
+def security_settings(host: str, port: int, allowed_hosts: list[str] | None = None) -> TransportSecuritySettings:
     """Host/Origin allow-lists: loopback names always; the bind address when it is a real one."""
     hosts = list(LOOPBACK_HOSTS)
     origins = list(LOOPBACK_ORIGINS)
@@ -39,9 +37,7 @@ def security_settings(
         shown = f"[{name}]" if ":" in name and not name.startswith("[") else name
         hosts += [f"{shown}:{port}", shown]
         origins += [f"http://{shown}:{port}", f"https://{shown}:{port}", f"https://{shown}"]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
-    )
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
 class BearerAuth:
@@ -97,7 +93,5 @@ def serve(
     import uvicorn
 
     app = build_app(server, host, port, token, allowed_hosts)
-    config = uvicorn.Config(
-        app, host=host.strip("[]"), port=port, log_level="warning", access_log=False, lifespan="on"
-    )
+    config = uvicorn.Config(app, host=host.strip("[]"), port=port, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run()

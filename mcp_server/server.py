@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.resources import FunctionResource
 
-from mcp_server.adapter import CallGate, from_registry
+from mcp_server.adapter import CallGate, ContextSource, context_of, from_registry
 from mcp_server.bounded import bound
 from tools.context import ToolContext
 from tools.errors import FinopsError
@@ -65,10 +67,27 @@ def _pending_args(tool: Tool) -> dict[str, Any]:
     return {"status": "pending"} if "status" in fields else {}
 
 
-def add_resources(server: MCPServer, registry: Mapping[str, Tool], ctx: ToolContext) -> None:
+def _gated(gate: CallGate, fn: Callable[[], str]) -> Callable[[], Awaitable[str]]:
+    """A resource read that waits its turn like a tool call (one DuckDB user per process)."""
+
+    def run() -> str:
+        if gate.before_call is not None:
+            try:
+                gate.before_call()
+            except FinopsError as exc:
+                return json.dumps({"error": exc.message})
+        return fn()
+
+    async def read() -> str:
+        return await anyio.to_thread.run_sync(run, limiter=gate.limiter)
+
+    return read
+
+
+def add_resources(server: MCPServer, registry: Mapping[str, Tool], ctx: ContextSource, gate: CallGate) -> None:
     server.add_resource(
         FunctionResource.from_function(
-            fn=lambda: _schema_text(registry, ctx),
+            fn=_gated(gate, lambda: _schema_text(registry, context_of(ctx))),
             uri=SCHEMA_URI,
             name="schema",
             title="Billing data schema",
@@ -80,7 +99,7 @@ def add_resources(server: MCPServer, registry: Mapping[str, Tool], ctx: ToolCont
         tool = registry["policies_list"]
         server.add_resource(
             FunctionResource.from_function(
-                fn=lambda: _call_json(tool, ctx, _pending_args(tool)),
+                fn=_gated(gate, lambda: _call_json(tool, context_of(ctx), _pending_args(tool))),
                 uri=PENDING_POLICIES_URI,
                 name="pending-policies",
                 title="Policies awaiting review",
@@ -132,13 +151,17 @@ def add_prompts(server: MCPServer, registry: Mapping[str, Tool]) -> None:
 
 
 def build_server(
-    ctx: ToolContext,
+    ctx: ContextSource,
     registry: Mapping[str, Tool] | None = None,
     *,
     ask_settings: Any = None,
     gate: CallGate | None = None,
 ) -> MCPServer:
-    """An MCPServer offering every registry tool (plus ``ask`` when ``ask_settings`` is given)."""
+    """An MCPServer offering every registry tool (plus ``ask`` when ``ask_settings`` is given).
+
+    ``ctx`` is a ToolContext, or a function returning one when a call runs (the CLI passes one so that
+    a demo org loaded in the background is seen with its evidence paths).
+    """
     if registry is None:
         import tools
 
@@ -158,7 +181,7 @@ def build_server(
         tools=list(mcp_tools),
         log_level="WARNING",
     )
-    add_resources(server, registry, ctx)
+    add_resources(server, registry, ctx, gate)
     add_prompts(server, registry)
     return server
 

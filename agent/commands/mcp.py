@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import Any
 
 import click
 
 from agent.commands._common import json_option, note, settings
+
+
+class _DemoLoader:
+    """Loads the demo org in the background so the server answers `initialize` at once.
+
+    MCP hosts start the server and expect a handshake within seconds; generating the demo takes longer.
+    Tool calls wait for the load (in their worker thread) and then see the data.
+    """
+
+    def __init__(self, tctx: Any) -> None:
+        import threading
+
+        self.tctx = tctx
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._run, name="finops-demo-load", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from agent.commands._common import ensure_data
+        from tools.errors import FinopsError
+
+        try:
+            ensure_data(self.tctx, quiet=False)
+        except FinopsError as exc:
+            self.error = exc.message
+        except Exception as exc:  # reported on every call rather than killing the server
+            self.error = f"loading the demo org failed ({type(exc).__name__}); run `finops demo` to see why"
+
+    def wait(self) -> None:
+        from tools.errors import DataMissing
+
+        self.thread.join()
+        if self.error:
+            raise DataMissing(self.error)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -49,21 +85,24 @@ def command(
     as_json: bool,
 ) -> None:
     """Serve every finops tool over MCP. Read-only; --host other than loopback needs FINOPS_MCP_TOKEN."""
-    from agent.commands._common import ensure_data
     from mcp_server.bind import TOKEN_ENV, check_bind
+    from tools.billing import store
 
     _configure_logging(verbose)
     token = os.environ.get(TOKEN_ENV) or None
     if transport == "http":
         check_bind(host, token)  # refuse before any work (and before importing mcp)
     from mcp_server import http
+    from mcp_server.adapter import CallGate
     from mcp_server.server import build_server
 
     cfg = settings(ctx)
     tctx = cfg.tool_context()
-    if not no_demo:
-        ensure_data(tctx, quiet=False)
-    server = build_server(tctx, ask_settings=cfg)
+    loader = None if no_demo or store.has_data(tctx.db_path) else _DemoLoader(tctx)
+    gate = CallGate(before_call=loader.wait if loader else None)
+    # Evidence paths (calendar, CloudTrail, git) exist only once the demo is loaded: compute after.
+    context = functools.cache(cfg.tool_context) if loader else tctx
+    server = build_server(context, ask_settings=cfg, gate=gate)
     if transport == "stdio":
         server.run("stdio")
         return

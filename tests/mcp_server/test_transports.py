@@ -213,3 +213,17 @@ def test_a_non_loopback_bind_without_a_token_is_refused_before_listening(tmp_pat
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "FINOPS_MCP_TOKEN" in proc.stderr
     assert proc.stdout == ""
+
+
+@pytest.mark.slow  # generates and loads the demo org (tens of seconds)
+@pytest.mark.anyio
+async def test_on_an_empty_home_the_server_answers_at_once_and_tools_wait_for_the_demo(tmp_path: Path) -> None:
+    params = StdioServerParameters(command=sys.executable, args=_cli(tmp_path / "home", "--transport", "stdio")[1:])
+    with anyio.fail_after(600):
+        async with Client(params) as client:
+            started = time.monotonic()
+            names = {t.name for t in (await client.list_tools()).tools}
+            listed_after = time.monotonic() - started
+            result = await client.call_tool("sql_query", {"sql": "SELECT count(*) AS n FROM focus"})
+    assert "sql_query" in names and listed_after < 5
+    assert result.is_error is False and result.structured_content["rows"][0][0] > 10_000
