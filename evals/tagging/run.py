@@ -10,7 +10,9 @@ Datasets:
   ingest, K-fold hold-out over its tagged resources.
 
 For every key: ``heldout`` (cases), ``predicted`` (confidence >= threshold), ``correct``,
-``precision`` = correct / predicted, ``coverage`` = predicted / heldout; the keyword-rule baseline
+``precision`` = correct / predicted, ``coverage`` = predicted / heldout, ``reachable`` = share of
+cases whose true value occurs in the training fold (the ceiling for any method that proposes only
+values the org already uses); the keyword-rule baseline
 (a value the org uses appears in the name) is scored on the same folds in the same run.
 """
 
@@ -41,10 +43,12 @@ class Tally:
 
     def __init__(self) -> None:
         self.heldout: dict[str, int] = defaultdict(int)
+        self.reachable: dict[str, int] = defaultdict(int)
         self.scored: dict[str, list[tuple[float, bool]]] = defaultdict(list)
 
-    def add(self, key: str, confidence: float | None, correct: bool) -> None:
+    def add(self, key: str, confidence: float | None, correct: bool, reachable: bool = True) -> None:
         self.heldout[key] += 1
+        self.reachable[key] += int(reachable)
         if confidence is not None:
             self.scored[key].append((confidence, correct))
 
@@ -55,12 +59,14 @@ class Tally:
             held = sum(self.heldout.values()) if key == "ALL" else self.heldout[key]
             pairs = [p for k in keys for p in self.scored[k]] if key == "ALL" else self.scored[key]
             kept = [ok for conf, ok in pairs if conf >= threshold]
+            reach = sum(self.reachable.values()) if key == "ALL" else self.reachable[key]
             out[key] = {
                 "heldout": held,
                 "predicted": len(kept),
                 "correct": sum(kept),
                 "precision": round(sum(kept) / len(kept), 4) if kept else 0.0,
                 "coverage": round(len(kept) / held, 4) if held else 0.0,
+                "reachable": round(reach / held, 4) if held else 0.0,
             }
         return out
 
@@ -100,6 +106,7 @@ def holdout(
         preds = {(c.resource_id, c.key): c for c in analysis.candidates}
         train = [r for r in resources if r.resource_id not in test_ids]
         rules = {k: KeywordBaseline(k).fit([r.tags[k] for r in train if r.tags.get(k)]) for k in keys}
+        seen_values = {k: {r.tags[k] for r in train if r.tags.get(k)} for k in keys}
         for res in test:
             name_toks = tokens(display_name(res))
             for key in keys:
@@ -107,9 +114,10 @@ def holdout(
                 if not truth:
                     continue
                 pred = preds.get((res.resource_id, key))
-                model.add(key, pred.confidence if pred else None, bool(pred and pred.value == truth))
+                known = truth in seen_values[key]
+                model.add(key, pred.confidence if pred else None, bool(pred and pred.value == truth), known)
                 guess = rules[key].predict_one(name_toks)
-                rule.add(key, 1.0 if guess else None, guess == truth)
+                rule.add(key, 1.0 if guess else None, guess == truth, known)
     return {"model": model.report(threshold), "keyword_baseline": rule.report(1.0), "model_curve": model.curve(),
             "resources": len(resources), "tagged_resources": len(tagged), "folds": folds}  # fmt: skip
 
@@ -167,7 +175,7 @@ def eval_demo(ctx: ToolContext, *, folds: int, threshold: float, algo: Algo) -> 
     keys = [k for k in ("team", "env", "cost_center", "app") if any(k in r.tags for r in resources)]
     creators = creator_index(ctx.cloudtrail_dir or ctx.demo_dir / "cloudtrail")
     iac = iac_index(ctx.git_repo or ctx.demo_dir / "infra-repo")
-    kw = {"threshold": threshold, "algo": algo, "creators": creators, "iac": iac}
+    kw: dict[str, Any] = {"threshold": threshold, "algo": algo, "creators": creators, "iac": iac}
     return {"keys": keys, "holdout": holdout(ctx, resources, keys, folds=folds, **kw),
             "untagged_ground_truth": demo_untagged(ctx, resources, keys, **kw)}  # fmt: skip
 
@@ -190,7 +198,7 @@ def run_tagging_eval(
     datasets: tuple[str, ...] = ("demo", "focus-sample"),
     folds: int = 5,
     threshold: float = 0.9,
-    algo: Algo = "nb",
+    algo: Algo = "auto",
     focus_sample: Path | None = None,
 ) -> dict[str, Any]:
     """Run the tagging eval; returns per-dataset, per-key precision/coverage for model and baseline.

@@ -20,9 +20,7 @@ CREATE_PREFIXES = ("Create", "RunInstances", "Run", "Launch", "Allocate", "Regis
 MAX_TF_FILES = 5_000
 MAX_TF_BYTES = 2_000_000
 _LITERAL = re.compile(r'"([^"\n]{3,200})"')
-_BLOCK_START = re.compile(
-    r'^(resource|module|data|provider|locals)\b\s*(?:"([^"]+)")?(?:\s+"([^"]+)")?', re.MULTILINE
-)
+_BLOCK_START = re.compile(r'^(resource|module|data|provider|locals)\b\s*(?:"([^"]+)")?(?:\s+"([^"]+)")?', re.MULTILINE)
 _TAG_PAIR = re.compile(r'^\s*"?([A-Za-z0-9_.:/+=@-]{1,128})"?\s*=\s*"([^"\n]{1,256})"', re.MULTILINE)
 _TAGS_BLOCK = re.compile(r"\b(?:tags|default_tags|labels)\s*=?\s*\{([^{}]*)\}", re.DOTALL)
 

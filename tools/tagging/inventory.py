@@ -102,9 +102,7 @@ def required_keys(resources: list[Resource], configured: list[str] | None) -> tu
     return learned_required_keys(resources), "learned"
 
 
-def tagged_cost_share(
-    resources: list[Resource], keys: list[str], extra: dict[str, set[str]] | None = None
-) -> float:
+def tagged_cost_share(resources: list[Resource], keys: list[str], extra: dict[str, set[str]] | None = None) -> float:
     """Share of cost on resources that carry every key (``extra``: resource id -> keys to be added)."""
     weights = cost_weights(resources)
     total = sum(weights)

@@ -25,9 +25,7 @@ def _evidence_line(s: TagSuggestion) -> str:
     return f"{s.resource_name or s.resource_id} -> {s.key}={s.value} (confidence {s.confidence:.2f}): {why}"
 
 
-def tag_policy_file(
-    account: str, key: str, items: list[tuple[TagSuggestion, ResourceRef]], run_id: str
-) -> PolicyFile:
+def tag_policy_file(account: str, key: str, items: list[tuple[TagSuggestion, ResourceRef]], run_id: str) -> PolicyFile:
     """One file: for each (kind, region, value) a tag policy pinned to exactly those resources."""
     specs = []
     by_value: dict[str, list[ResourceRef]] = defaultdict(list)
@@ -46,9 +44,7 @@ def tag_policy_file(
     )  # fmt: skip
 
 
-def propose_tag_policies(
-    ctx: ToolContext, suggestions: list[TagSuggestion], run_id: str
-) -> tuple[list[Path], int]:
+def propose_tag_policies(ctx: ToolContext, suggestions: list[TagSuggestion], run_id: str) -> tuple[list[Path], int]:
     """Queue tag policies per account/key; returns the paths and how many suggestions were not targetable."""
     groups: dict[tuple[str, str], list[tuple[TagSuggestion, ResourceRef]]] = defaultdict(list)
     skipped = 0
@@ -58,8 +54,5 @@ def propose_tag_policies(
             skipped += 1
             continue
         groups[(ref.account_id, s.key)].append((s, ref))
-    paths = [
-        propose(ctx, tag_policy_file(acct, key, items, run_id))
-        for (acct, key), items in sorted(groups.items())
-    ]
+    paths = [propose(ctx, tag_policy_file(acct, key, items, run_id)) for (acct, key), items in sorted(groups.items())]
     return paths, skipped

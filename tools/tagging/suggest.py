@@ -89,7 +89,7 @@ def featurize(
 
 
 def train(
-    resources: list[Resource], keys: list[str], feats: dict[str, ResourceFeatures], algo: Algo = "nb"
+    resources: list[Resource], keys: list[str], feats: dict[str, ResourceFeatures], algo: Algo = "auto"
 ) -> dict[str, KeyModel]:
     """One model per key, trained on the resources that carry it."""
     models: dict[str, KeyModel] = {}
@@ -129,9 +129,7 @@ class CooccurrenceRule:
         return best
 
 
-def _suggestion(
-    res: Resource, key: str, value: str, conf: float, evidence: list[str], **kw: object
-) -> TagSuggestion:
+def _suggestion(res: Resource, key: str, value: str, conf: float, evidence: list[str], **kw: object) -> TagSuggestion:
     return TagSuggestion(
         resource_id=res.resource_id, key=key, value=value, confidence=round(min(max(conf, 0.0), 1.0), 4),
         evidence=evidence, resource_name=res.name, account_id=res.account_id, region=res.region,
@@ -181,7 +179,7 @@ def analyse(
     ctx: ToolContext,
     resources: list[Resource] | None = None,
     *,
-    algo: Algo = "nb",
+    algo: Algo = "auto",
     creators: dict[str, Creator] | None = None,
     iac: dict[str, IacHit] | None = None,
 ) -> Analysis:

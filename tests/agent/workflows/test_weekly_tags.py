@@ -73,16 +73,18 @@ def test_rerunning_the_same_week_does_nothing_new(org_home: ToolContext) -> None
 
 
 def test_next_week_diffs_against_last_week_and_never_reproposes_a_rejected_policy(org_home: ToolContext) -> None:
-    first = run_weekly(org_home, today=DAY, slack=False)
+    first = run_weekly(org_home, today=DAY, slack=False, min_confidence=0.6)
     rejected_id = Path(first.policies[0]).stem
     queue.reject(org_home, rejected_id, "wrong team mapping")
-    fixed = next(i for i in first.items if i.status == "new" and i.key == "team")
-    with store.writer(org_home.db_path) as con:
+    by_resource: dict[str, dict[str, str]] = {}
+    for item in first.items:
+        by_resource.setdefault(item.resource_id, {})[item.key] = item.value
+    fixed_id = next(rid for rid, tags in by_resource.items() if len(tags) == 4)  # fully untagged
+    with store.writer(org_home.db_path) as con:  # someone applied the suggested tags by hand
         con.execute(
-            "INSERT INTO focus (ChargePeriodStart, ResourceId, EffectiveCost, Tags) SELECT "
-            "TIMESTAMP '2026-12-08', ResourceId, 1, MAP {'team': 'x', 'env': 'prod', 'cost_center': 'c', 'app': 'a'} "
-            "FROM focus WHERE ResourceId = ? LIMIT 1",
-            [fixed.resource_id],
+            "INSERT INTO focus (ChargePeriodStart, ResourceId, EffectiveCost, Tags) "
+            "VALUES (TIMESTAMP '2026-12-08', ?, 1, MAP(?, ?))",
+            [fixed_id, list(by_resource[fixed_id]), list(by_resource[fixed_id].values())],
         )
         con.execute(
             "INSERT INTO focus (ChargePeriodStart, ResourceId, ResourceName, ServiceName, SubAccountId, "
@@ -90,13 +92,13 @@ def test_next_week_diffs_against_last_week_and_never_reproposes_a_rejected_polic
             "'checkout-prod-api-999', ServiceName, SubAccountId, SubAccountName, RegionId, 500 "
             "FROM focus WHERE ResourceName LIKE 'checkout-prod-%' AND ServiceName LIKE '%Compute%' LIMIT 1"
         )
-    second = run_weekly(org_home, today=date(2026, 12, 9), slack=False)
+    second = run_weekly(org_home, today=date(2026, 12, 9), slack=False, min_confidence=0.6)
     assert second.week == "2026-W50" and second.previous_week == "2026-W49"
     statuses = {(i.resource_id, i.key): i.status for i in second.items}
     rejected = queue.tagged_targets(org_home, "rejected")
     assert rejected and all(statuses[(rid, key)] == "rejected_before" for _, rid, key in rejected
                             if (rid, key) in statuses)  # fmt: skip
-    assert f"{fixed.resource_id}|team" in second.resolved
+    assert f"{fixed_id}|team" in second.resolved
     assert statuses[("i-0feedfeedfeedfeed", "team")] == "new"
     assert {i.status for i in second.items if i.resource_id != "i-0feedfeedfeedfeed"} <= {
         "still_pending", "rejected_before", "below_confidence", "not_targetable"
