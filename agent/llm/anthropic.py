@@ -40,18 +40,14 @@ def _content(message: Message) -> list[dict[str, Any]] | str:
             for r in message.tool_results
         ]
     blocks: list[dict[str, Any]] = [{"type": "text", "text": message.text}] if message.text else []
-    blocks += [
-        {"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls
-    ]
+    blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls]
     return blocks
 
 
 def build_params(request: ModelRequest) -> dict[str, Any]:
     """The Messages API body for ``request`` (system prompt and tools marked cacheable)."""
     system: dict[str, Any] = {"type": "text", "text": request.system}
-    tools = [
-        {"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in request.tools
-    ]
+    tools = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in request.tools]
     if request.cache_prompt:
         system["cache_control"] = _CACHE
         if tools:
@@ -88,9 +84,7 @@ class _Accumulator:
         if kind == "message_start":
             u = event.message.usage
             cw, cr = u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0
-            self.usage = TokenUsage(
-                input_tokens=u.input_tokens + cw + cr, cache_write_tokens=cw, cache_read_tokens=cr
-            )
+            self.usage = TokenUsage(input_tokens=u.input_tokens + cw + cr, cache_write_tokens=cw, cache_read_tokens=cr)
             self.output_tokens = u.output_tokens
             self.model = event.message.model or self.model
             self.message_id = event.message.id
@@ -107,6 +101,16 @@ class _Accumulator:
         elif kind == "message_delta":
             self.stop_reason = event.delta.stop_reason or self.stop_reason
             self.output_tokens = event.usage.output_tokens
+            self._cumulative_input(event.usage)
+
+    def _cumulative_input(self, u: Any) -> None:
+        """``message_delta`` may carry cumulative input counts (some proxies report them only there)."""
+        if not u.input_tokens:
+            return
+        prev = self.usage or TokenUsage()
+        cw = u.cache_creation_input_tokens if u.cache_creation_input_tokens is not None else prev.cache_write_tokens
+        cr = u.cache_read_input_tokens if u.cache_read_input_tokens is not None else prev.cache_read_tokens
+        self.usage = TokenUsage(input_tokens=u.input_tokens + cw + cr, cache_write_tokens=cw, cache_read_tokens=cr)
 
     def _delta(self, index: int, delta: Any) -> None:
         if delta.type == "text_delta":
@@ -128,9 +132,7 @@ class _Accumulator:
             except json.JSONDecodeError as exc:
                 args, error = {}, f"arguments are not valid JSON ({exc.msg} at char {exc.pos})"
             calls.append(
-                ToolCall(
-                    id=block["id"], name=block["name"], arguments=args if not error else {}, parse_error=error
-                )
+                ToolCall(id=block["id"], name=block["name"], arguments=args if not error else {}, parse_error=error)
             )
         return calls
 
@@ -139,9 +141,7 @@ class _Accumulator:
         if complete and self.output_tokens is not None:
             usage = usage.model_copy(update={"output_tokens": self.output_tokens})
         else:  # cut: the server may have generated up to max_tokens; record the conservative bound
-            seen = estimate_tokens(
-                "".join(self.text) + "".join("".join(b["json"]) for b in self.blocks.values())
-            )
+            seen = estimate_tokens("".join(self.text) + "".join("".join(b["json"]) for b in self.blocks.values()))
             bound = max(seen, self.output_tokens or 0, self.request.max_tokens)
             usage = usage.model_copy(update={"output_tokens": bound, "estimated": True})
         return ModelResponse(
@@ -200,9 +200,7 @@ class AnthropicClient:
             partial = acc.response(request_id, complete=False)
             raise StreamCut(f"anthropic stream cut mid-way ({reason})", partial) from exc
         if acc.stop_reason is None:
-            raise StreamCut(
-                "anthropic stream ended without message_stop", acc.response(request_id, complete=False)
-            )
+            raise StreamCut("anthropic stream ended without message_stop", acc.response(request_id, complete=False))
         return acc.response(request_id, complete=True)
 
 

@@ -39,6 +39,7 @@ class Turn:
     output_tokens: int | None = None  # default: counted from the reply
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    input_in_delta: bool = False  # Anthropic: report input counts in message_delta only (some proxies)
 
 
 @dataclass
@@ -246,7 +247,9 @@ class AnthropicWire:
     def events(self, turn: Turn, body: dict[str, Any]) -> list[str]:
         inp, out = _usage(turn, body)
         start = self.message(Turn(), body) | {"content": [], "stop_reason": None}
-        start["usage"] = self._usage(turn, inp, 1)
+        start["usage"] = self._usage(turn, 0 if turn.input_in_delta else inp, 1)
+        if turn.input_in_delta:
+            start["usage"] |= {"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
         events = [_sse("message_start", {"type": "message_start", "message": start})]
         index = 0
         if turn.text:
@@ -296,7 +299,7 @@ class AnthropicWire:
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": self._stop(turn), "stop_sequence": None},
-                    "usage": {"output_tokens": out},
+                    "usage": self._usage(turn, inp, out) if turn.input_in_delta else {"output_tokens": out},
                 },
             )
         )

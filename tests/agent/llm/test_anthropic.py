@@ -45,18 +45,14 @@ def test_a_streamed_tool_call_round_trip_parses_calls_and_sends_results_back(
         messages=[
             Message(role="user", text="hi"),
             Message(role="assistant", text=first.text, tool_calls=first.tool_calls),
-            Message(
-                role="tool", tool_results=[ToolResult(call_id="toolu_1", name="echo", content='{"x": 1}')]
-            ),
+            Message(role="tool", tool_results=[ToolResult(call_id="toolu_1", name="echo", content='{"x": 1}')]),
         ]
     )
     second = c.complete(follow)
     assert second.text == "x is 1" and second.tool_calls == []
     sent = state.requests[1]["messages"]
     assert sent[1]["content"][1] == {"type": "tool_use", "id": "toolu_1", "name": "echo", "input": {"x": 1}}
-    assert (
-        sent[2]["content"][0]["type"] == "tool_result" and sent[2]["content"][0]["tool_use_id"] == "toolu_1"
-    )
+    assert sent[2]["content"][0]["type"] == "tool_result" and sent[2]["content"][0]["tool_use_id"] == "toolu_1"
 
 
 def test_every_request_carries_max_tokens_stream_and_cacheable_system_and_tools(
@@ -125,9 +121,7 @@ def test_a_huge_retry_after_is_not_waited_out_and_the_sdk_does_not_retry_on_its_
     slept: list[float] = []
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
-        with_retries(
-            lambda _: client(url).complete(request()), RetryPolicy(retry_after_cap_s=30, sleep=slept.append)
-        )
+        with_retries(lambda _: client(url).complete(request()), RetryPolicy(retry_after_cap_s=30, sleep=slept.append))
     assert time.monotonic() - started < 5
     assert "retry after ~1.0 h" in caught.value.message and "HTTP 429" in caught.value.message
     assert slept == [] and len(state.requests) == 1
@@ -200,3 +194,10 @@ def test_retry_after_as_an_http_date_is_understood() -> None:
     assert 7000 < (parse_retry_after({"retry-after": later}) or 0) <= 7200
     assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
     assert parse_retry_after({"retry-after": "soon"}) is None
+
+
+def test_input_counts_reported_only_in_message_delta_are_used(anthropic_stub: tuple[str, StubState]) -> None:
+    url, state = anthropic_stub
+    state.actions = [Turn(text="ok", input_tokens=2000, output_tokens=9, cache_read_tokens=1500, input_in_delta=True)]
+    usage = client(url).complete(request()).usage
+    assert (usage.input_tokens, usage.cache_read_tokens, usage.output_tokens) == (2000, 1500, 9)
