@@ -268,7 +268,12 @@ def _fail(msg: str, lenient: bool) -> str:
     return "NULL" if lenient else f"error({msg})"
 
 
-def _decimal(expr: str, column: str, file_label: str, lenient: bool = False) -> str:
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT")
+
+
+def _decimal(expr: str, column: str, file_label: str, lenient: bool = False, source_type: str = "VARCHAR") -> str:
+    if source_type.startswith(NUMERIC_TYPES):  # typed Parquet: a plain cast (out of range still fails loudly)
+        return f"CAST({expr} AS {catalog.MONEY})"
     msg = (
         _sql_str(f"{file_label}: column {column}: value '")
         + f" || CAST({expr} AS VARCHAR) || "
@@ -303,8 +308,9 @@ def _string(expr: str, col: catalog.Column | None) -> str:
     base = f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
     if col is None or not col.allowed:
         return base
+    exact = ", ".join(_sql_str(a) for a in col.allowed)
     cases = " ".join(f"WHEN {_sql_str(a.lower())} THEN {_sql_str(a)}" for a in col.allowed)
-    return f"CASE lower({base}) {cases} ELSE {base} END"
+    return f"CASE WHEN {expr} IN ({exact}) THEN {expr} ELSE CASE lower({base}) {cases} ELSE {base} END END"
 
 
 def _tags(expr: str, file_label: str, source_type: str, lenient: bool = False) -> str:
@@ -315,11 +321,11 @@ def _tags(expr: str, file_label: str, source_type: str, lenient: bool = False) -
         + f" || left(CAST({expr} AS VARCHAR), 80) || "
         + _sql_str("' is not a JSON object of key/value pairs")
     )
-    text = f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+    text = f"CAST({expr} AS VARCHAR)"
+    parsed = f"TRY_CAST(TRY_CAST({text} AS JSON) AS {catalog.TAGS_TYPE})"
     return (
-        f"CASE WHEN {text} IS NULL OR {text} = '{{}}' THEN NULL "
-        f"WHEN json_valid({text}) AND json_type({text}) = 'OBJECT' "
-        f"THEN CAST(CAST({text} AS JSON) AS {catalog.TAGS_TYPE}) ELSE {_fail(msg, lenient)} END"
+        f"CASE WHEN {expr} IS NULL THEN NULL ELSE coalesce(NULLIF({parsed}, MAP {{}}), "
+        f"CASE WHEN trim({text}) IN ('', '{{}}') OR {parsed} = MAP {{}} THEN NULL ELSE {_fail(msg, lenient)} END) END"
     )
 
 
@@ -327,7 +333,7 @@ def _convert(expr: str, col: catalog.Column, file_label: str, source_type: str, 
     if col.name == "Tags":
         return _tags(expr, file_label, source_type, lenient)
     if col.type == "Decimal":
-        return _decimal(expr, col.name, file_label, lenient)
+        return _decimal(expr, col.name, file_label, lenient, source_type)
     if col.type == "DateTime":
         return _timestamp(expr, col.name, file_label, source_type, lenient)
     return _string(expr, col)
@@ -605,14 +611,20 @@ def _ingest_one(
     ingest_id = _next_id(con)
     _add_columns(con, plan.extra_columns)
     targets = ", ".join(_q(t) for t, _ in plan.select) + ', "x_IngestId"'
-    exprs = ", ".join(e.replace("__category", "cat.__cat") for _, e in plan.select) + f", {ingest_id}"
+    exprs = ", ".join(f"{e.replace('__category', 'cat.__cat')} AS {_q(t)}" for t, e in plan.select) + f", {ingest_id}"
     source = f"{_reader_sql(path, src.kind, encoding, src.delim)} AS src"
     if plan.fmt == "cur":
         pc = next((n for n in src.names if cur.normalise_name(n) == "line_item_product_code"), None)
         join_on = f"cat.__pc = src.{_q(pc)}" if pc else "false"
         source += f" LEFT JOIN __aws_category AS cat ON {join_on}"
+    has_tags = any(t == "Tags" for t, _ in plan.select)
+    if has_tags:
+        _presample_tag_keys(con, dict(plan.select)["Tags"], source)
+    tag_cols = store.tag_columns(con) if has_tags else {}
+    outer = "*" + "".join(f", Tags[{_sql_str(k)}]" for k in tag_cols)
+    targets += "".join(f", {_q(c)}" for c in tag_cols.values())
     try:
-        con.execute(f"INSERT INTO {catalog.TABLE} ({targets}) SELECT {exprs} FROM {source}")
+        con.execute(f"INSERT INTO {catalog.TABLE} ({targets}) SELECT {outer} FROM (SELECT {exprs} FROM {source})")
     except duckdb.Error as exc:
         raise BadInput(_locate(path, src, encoding, exc)) from None
     batch.append(ingest_id)
@@ -640,6 +652,26 @@ def _nulled_values(con: duckdb.DuckDBPyConnection, path: Path, src: _Source, pla
         for (t, _, _), n in zip(checks, row, strict=True)
         if n
     ]
+
+
+def _presample_tag_keys(con: duckdb.DuckDBPyConnection, tags_expr: str, source: str) -> None:
+    """On the first load, create the frequent tag keys' columns before the INSERT (from a sample of the
+    file) so that it fills them in the same pass instead of an UPDATE over the whole table afterwards."""
+    if store.tag_columns(con) or store.row_count(con) > 0:
+        return
+    sample = f"SELECT {tags_expr} AS Tags FROM {source} LIMIT 50000"
+    try:
+        rows = con.execute(
+            f"SELECT k, count(*) FROM (SELECT unnest(map_keys(Tags)) AS k FROM ({sample})) GROUP BY k "
+            f"ORDER BY 2 DESC, k LIMIT {store.MAX_TAG_COLUMNS}"
+        ).fetchall()
+        total = con.execute(f"SELECT count(*) FROM ({sample})").fetchone()
+    except Exception:  # a bad value is reported by the INSERT itself, with its line
+        return
+    n = int(total[0]) if total else 0
+    for key, count in rows:
+        if n and count / n >= store.TAG_COLUMN_MIN_SHARE:
+            store.add_tag_column(con, str(key))
 
 
 def _next_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -71,7 +71,19 @@ def reader(db_path: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[duckdb.DuckDB
     """A read-only connection; raises DataMissing when nothing was ever loaded."""
     if not db_path.exists():
         raise DataMissing(f"no billing data in {db_path.parent}; run `finops demo` or `finops ingest PATH`")
-    con = _connect(db_path, read_only=True, wait_s=wait_s)
+    try:
+        con = _connect(db_path, read_only=True, wait_s=wait_s)
+    except Exception as exc:
+        if "configuration has been locked" not in str(exc).lower():
+            raise
+        # This process already holds the file through a hardened query connection (TUI, MCP server):
+        # DuckDB shares one instance per file, so read through a cursor on that connection instead.
+        from tools.context import ToolContext
+        from tools.sql.run import connect
+
+        with connect(ToolContext(home=db_path.parent)) as shared:
+            yield shared
+        return
     try:
         yield con
     finally:
@@ -151,8 +163,8 @@ def tag_column_name(key: str) -> str:
 def materialise_tags(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Materialise the org's frequent tag keys as VARCHAR columns (cost-by-tag ~1x a plain group-by).
 
-    A key qualifies when it appears on at least 5% of rows; at most 12 keys. Columns already present
-    are refreshed only for rows where they are null but the tag exists (new rows).
+    A key qualifies when it appears on at least 5% of rows; at most 12 keys. A key that becomes frequent
+    gets its column filled once here; afterwards every ingest fills it in its INSERT.
     """
     total = row_count(con)
     if total == 0:
@@ -162,19 +174,23 @@ def materialise_tags(con: duckdb.DuckDBPyConnection) -> list[str]:
             GROUP BY k ORDER BY n DESC, k LIMIT {MAX_TAG_COLUMNS}"""
     ).fetchall()
     existing = tag_columns(con)
-    made = []
+    made = list(existing.values())
     for key, n in rows:
-        if n / total < TAG_COLUMN_MIN_SHARE:
+        if n / total < TAG_COLUMN_MIN_SHARE or key in existing:
+            continue  # existing columns are filled by the ingest's INSERT itself
+        col = add_tag_column(con, str(key))
+        if col is None:
             continue
-        col = existing.get(key) or tag_column_name(str(key))
-        if key not in existing:
-            if col in table_columns(con):  # two keys that differ only in punctuation share no column
-                continue
-            con.execute(f'ALTER TABLE {catalog.TABLE} ADD COLUMN "{col}" VARCHAR')
-            con.execute(f"INSERT OR REPLACE INTO {TAG_MAP} VALUES (?, ?)", [key, col])
-        con.execute(
-            f'UPDATE {catalog.TABLE} SET "{col}" = Tags[?] WHERE "{col}" IS NULL AND Tags[?] IS NOT NULL',
-            [key, key],
-        )
+        con.execute(f'UPDATE {catalog.TABLE} SET "{col}" = Tags[?] WHERE Tags[?] IS NOT NULL', [key, key])
         made.append(col)
     return made
+
+
+def add_tag_column(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """Add the materialised column for tag ``key`` (None when another key already maps to that name)."""
+    col = tag_column_name(key)
+    if col in table_columns(con):  # two keys that differ only in punctuation share no column
+        return None
+    con.execute(f'ALTER TABLE {catalog.TABLE} ADD COLUMN "{col}" VARCHAR')
+    con.execute(f"INSERT OR REPLACE INTO {TAG_MAP} VALUES (?, ?)", [key, col])
+    return col
