@@ -65,12 +65,10 @@ class OrgBuilder:
             day += timedelta(days=1)
         return datetime.combine(day, time(int(r.randrange(9, 18)), int(r.randrange(0, 60)), int(r.randrange(0, 60))))
 
-    def when(self, key: str, start_day: object | None) -> tuple[float, datetime]:
-        if start_day is None:
-            created = self.baseline_created(key)
-            return self.day_pos(created), created
-        assert isinstance(start_day, datetime)
-        return self.day_pos(start_day), start_day
+    def when(self, key: str, launched: datetime | None) -> tuple[float, datetime]:
+        """(day position, creation moment): the launch moment, or a baseline build date in Sep-Oct 2025."""
+        created = launched if launched is not None else self.baseline_created(key)
+        return self.day_pos(created), created
 
     def add(self, res: Resource) -> Resource:
         self.org.resources.append(res)
