@@ -85,6 +85,8 @@ def _print_report(report: Any, limit: int) -> None:
     )
     for path in report.policies:
         click.echo(f"queued for review: {path}")
+    if report.new_values:
+        note(f"{len(report.new_values)} suggestions name a value the org does not use yet (--json: new_values)")
     if report.not_targetable:
         note(f"{report.not_targetable} suggestions name resources no supported Custodian type covers (no policy)")
 

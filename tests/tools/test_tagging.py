@@ -12,7 +12,7 @@ from evals.tagging import synthetic
 from tools.billing import store
 from tools.context import ToolContext
 from tools.policies.validate import check_allowed, validate_with_c7n
-from tools.tagging.evidence import creator_index, iac_index
+from tools.tagging.evidence import IacHit, creator_index, iac_index
 from tools.tagging.features import display_name, tokens
 from tools.tagging.inventory import Resource, learned_required_keys, load_inventory, tagged_cost_share
 from tools.tagging.model import KeywordBaseline
@@ -154,3 +154,20 @@ def test_tag_suggestions_tool_is_read_only_and_writes_no_policy(org_home: ToolCo
     out = tool.call(org_home, {"min_confidence": 0.9, "limit": 5, "key": "team"})
     assert len(out.suggestions) == 5 and all(s.key == "team" for s in out.suggestions)  # type: ignore[attr-defined]
     assert tool.read_only and not (org_home.policies_dir / "pending").exists()
+
+
+def test_a_value_declared_in_iac_but_unused_by_the_org_is_flagged_new_and_never_proposed(
+    org_home: ToolContext,
+) -> None:
+    with store.reader(org_home.db_path) as con:
+        inv = load_inventory(con)
+    r = Resource("i-0eeeeeeeeeeeeeee1", "payments-v2-prod-api-1", "Instance", "Amazon Elastic Compute Cloud",
+                 inv[0].account_id, inv[0].account_name, "us-east-1", "AWS", 99999.0, {})  # fmt: skip
+    hit = IacHit("teams/payments-v2/main.tf", "resource.aws_instance.api", {"team": "payments-v2"}, None)
+    report = suggest(org_home, 0.9, analysis=analyse(org_home, [*inv, r], creators={}, iac={r.name: hit}))
+    (flagged,) = [s for s in report.new_values if s.resource_id == r.resource_id and s.key == "team"]
+    assert flagged.value == "payments-v2" and flagged.method == "iac" and "IaC teams/payments-v2" in flagged.evidence[0]
+    assert all(s.resource_id != r.resource_id or s.key != "team" for s in report.suggestions)
+    pinned = {rid for p in report.policies for pol in yaml.safe_load(Path(p).read_text())["policies"]
+              if "team" in pol["actions"][0]["tags"] for rid in pol["filters"][0]["value"]}  # fmt: skip
+    assert r.resource_id not in pinned

@@ -41,7 +41,7 @@ class TagSuggestion(BaseModel):
     service: str = ""
     monthly_cost: float = 0.0
     alternatives: list[str] = Field(default_factory=list)
-    method: str = "model"  # model | co-occurrence | llm
+    method: str = "model"  # model | co-occurrence | iac | llm
     new_value: bool = False
 
 
@@ -52,6 +52,9 @@ class Coverage(BaseModel):
 
 class SuggestReport(BaseModel):
     suggestions: list[TagSuggestion]
+    new_values: list[TagSuggestion] = Field(
+        default_factory=list, description="values the org does not use yet: for a human, never proposed"
+    )
     policies: list[str] = Field(default_factory=list)
     coverage: Coverage
     required_keys: list[str]
@@ -169,6 +172,12 @@ def predict_missing(
                 out.append(_suggestion(res, key, value, conf, [why, *_context_evidence(rf)],
                                        alternatives=alts, method="co-occurrence"))  # fmt: skip
                 continue
+            declared = rf.iac.declared.get(key) if rf.iac is not None else None
+            if declared and declared not in model.classes:
+                why = f"IaC {rf.iac.path if rf.iac else ''} declares {key}={declared}, a value no tagged resource uses"
+                out.append(_suggestion(res, key, declared, 0.5, [why, *_context_evidence(rf)],
+                                       alternatives=[pred.value, *alts], method="iac", new_value=True))  # fmt: skip
+                continue
             evidence = pred.evidence + _context_evidence(rf)
             out.append(_suggestion(res, key, pred.value, pred.confidence, evidence, alternatives=alts))
     out.sort(key=lambda s: (-s.monthly_cost, s.resource_id, s.key))
@@ -232,7 +241,8 @@ def suggest(
         paths, skipped = propose_tag_policies(ctx, accepted, run_id)
     untagged = sum(1 for r in analysis.resources if r.missing(analysis.keys))
     return SuggestReport(
-        suggestions=accepted, policies=[str(p) for p in paths], coverage=coverage(analysis, accepted),
+        suggestions=accepted, new_values=[s for s in candidates if s.new_value], policies=[str(p) for p in paths],
+        coverage=coverage(analysis, accepted),
         required_keys=analysis.keys, required_keys_source=analysis.keys_source,
         resources=len(analysis.resources), untagged_resources=untagged,
         uncertain=sum(1 for s in candidates if s.confidence < min_confidence), not_targetable=skipped,
