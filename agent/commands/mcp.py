@@ -45,6 +45,32 @@ class _DemoLoader:
             raise DataMissing(self.error)
 
 
+def _finops_path() -> str:
+    """The installed `finops` script (absolute: MCP hosts do not use your shell's PATH)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    found = shutil.which("finops")
+    if found:
+        return str(Path(found).resolve())
+    script = Path(sys.argv[0])
+    return str(script.resolve()) if script.name == "finops" else "finops"
+
+
+def client_config(client: str, home: str | None) -> dict[str, Any] | str:
+    """A copy-paste client configuration using the installed `finops` path."""
+    args = (["--home", home] if home else []) + ["mcp", "--transport", "stdio"]
+    command = _finops_path()
+    if client == "claude-desktop":
+        return {"mcpServers": {"finops": {"command": command, "args": args}}}
+    if client == "vscode":
+        return {"servers": {"finops": {"type": "stdio", "command": command, "args": args}}}
+    import shlex
+
+    return "claude mcp add finops -- " + " ".join(shlex.quote(a) for a in [command, *args])
+
+
 def _configure_logging(verbose: bool) -> None:
     """Diagnostics go to stderr only: on stdio, stdout is the protocol."""
     import logging
@@ -60,9 +86,7 @@ def _configure_logging(verbose: bool) -> None:
 
 @click.command(name="mcp")
 @click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, help="HTTP bind address (loopback by default)."
-)
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address (loopback by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="HTTP port.")
 @click.option(
     "--allowed-host",
@@ -72,6 +96,12 @@ def _configure_logging(verbose: bool) -> None:
 )
 @click.option("--no-demo", is_flag=True, help="Do not load the demo org when no data is loaded.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each tool call on stderr.")
+@click.option(
+    "--print-config",
+    type=click.Choice(["claude-desktop", "vscode", "claude-code"]),
+    default=None,
+    help="Print a client configuration for this install (absolute finops path) and exit.",
+)
 @json_option
 @click.pass_context
 def command(
@@ -82,9 +112,17 @@ def command(
     allowed_hosts: tuple[str, ...],
     no_demo: bool,
     verbose: bool,
+    print_config: str | None,
     as_json: bool,
 ) -> None:
     """Serve every finops tool over MCP. Read-only; --host other than loopback needs FINOPS_MCP_TOKEN."""
+    if print_config:
+        import json
+
+        home = (ctx.find_root().obj or {}).get("home")
+        doc = client_config(print_config, str(home.expanduser().resolve()) if home else None)
+        click.echo(doc if isinstance(doc, str) else json.dumps(doc, indent=2))
+        return
     from mcp_server.bind import TOKEN_ENV, check_bind
     from tools.billing import store
 

@@ -33,10 +33,19 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.anyio
-async def test_stdio_server_answers_the_real_client_and_survives_hostile_calls(focus_ctx: ToolContext) -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=_cli(focus_ctx.home, "--transport", "stdio", "--no-demo")[1:], env=_env()
+async def test_the_printed_claude_desktop_config_starts_a_server_the_real_client_can_use(
+    focus_ctx: ToolContext,
+) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "--home", str(focus_ctx.home), "mcp", "--print-config", "claude-desktop"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
+    server = json.loads(printed.stdout)["mcpServers"]["finops"]
+    assert Path(server["command"]).is_absolute() and server["args"][-3:] == ["mcp", "--transport", "stdio"]
+    params = StdioServerParameters(command=server["command"], args=server["args"], env=_env())
     with anyio.fail_after(60):
         async with Client(params) as client:
             names = {t.name for t in (await client.list_tools()).tools}
