@@ -45,5 +45,8 @@ def render_yaml(pf: PolicyFile, path: Path, data: dict[str, Any] | None = None) 
     """The full file text: header comments + Custodian YAML."""
     import yaml
 
-    body: str = yaml.safe_dump(data or pf.to_custodian(), sort_keys=False, default_flow_style=False, width=4096)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ~10x faster
+    body: str = yaml.dump(
+        data or pf.to_custodian(), Dumper=dumper, sort_keys=False, default_flow_style=False, width=4096
+    )
     return "\n".join(header(pf, path)) + "\n" + body

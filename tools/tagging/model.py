@@ -44,7 +44,7 @@ def _estimator(algo: Algo, n: int) -> Any:
     if algo == "sgd":
         from sklearn.linear_model import SGDClassifier
 
-        return SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=30, tol=None, random_state=0)
+        return SGDClassifier(loss="log_loss", alpha=1e-4, max_iter=12, tol=None, random_state=0)
     from sklearn.naive_bayes import MultinomialNB
 
     return MultinomialNB(alpha=0.05)
