@@ -71,6 +71,7 @@ UP_VERBS = (
     "raise",
     "add",
 )
+GENERIC_VERBS = ("update", "modify", "put", "set")
 DOWN_VERBS = (
     "delete",
     "stop",
@@ -198,6 +199,8 @@ def _action_weight(action: str, direction: str) -> float:
     words = _words(action)
     if any(w in LOW_VERBS or w.rstrip("s") in LOW_VERBS for w in words):
         return 0.2
+    if direction == "down" and any(w.startswith(GENERIC_VERBS) for w in words[:1]):
+        return 0.8  # a stop/delete explains a drop better than a modify
     verbs = UP_VERBS if direction == "up" else DOWN_VERBS
     return 1.0 if any(w.startswith(verbs) for w in words) else 0.6
 

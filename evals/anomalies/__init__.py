@@ -40,7 +40,8 @@ def _case(seed: int, workdir: Path) -> dict[str, Any]:
     from tools.explain import grade
 
     noise = (0.03, 0.05, 0.08)[seed % 3]
-    spec = Spec(seed=seed, noise=noise)
+    size = (1.0, 1.0, 0.6, 0.8)[seed % 4]  # some orgs get smaller incidents
+    spec = Spec(seed=seed, noise=noise, size=size)
     org = build(spec, workdir / "focus.duckdb", workdir)
     truth = [
         Truth(i.id, i.start, i.end, i.is_anomaly, i.dimensions, i.cause.get("ref"), i.kind)

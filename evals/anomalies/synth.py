@@ -31,6 +31,7 @@ class Spec:
 
     seed: int = 1
     noise: float = 0.04
+    size: float = 1.0  # scales every incident's excess: 0.5 = half as large (harder)
     incidents: int = 6
     decoys: int = 12
     holiday_surge: bool = True
@@ -323,7 +324,7 @@ class _Planter:
         if w is None:
             return
         s, e = w
-        mult = float(self.rng.uniform(2.2, 4.0))
+        mult = 1 + self.spec.size * float(self.rng.uniform(1.2, 3.0))
         delta = float(self.y[r.rid][s : e + 1].mean() * (mult - 1))
         self.y[r.rid][s : e + 1] *= mult
         sha = _hex(self.rng, 40)
@@ -345,7 +346,7 @@ class _Planter:
         if w is None:
             return
         s, e = w
-        mult = float(self.rng.uniform(1.6, 2.6))
+        mult = 1 + self.spec.size * float(self.rng.uniform(0.6, 1.6))
         delta = float(self.y[r.rid][s : e + 1].mean() * (mult - 1))
         self.y[r.rid][s : e + 1] *= mult
         action = "ModifyDBInstance" if "Relational" in r.service else "ModifyInstanceAttribute"
@@ -369,7 +370,7 @@ class _Planter:
         if w is None:
             return
         s, e = w
-        mult = float(self.rng.uniform(0.0, 0.3))
+        mult = 1 - min(1.0, self.spec.size * float(self.rng.uniform(0.7, 1.0)))
         delta = float(self.y[r.rid][s : e + 1].mean() * (mult - 1))
         self.y[r.rid][s : e + 1] *= mult
         action = "StopDBInstance" if "Relational" in r.service else "DeleteEndpoint"
@@ -394,7 +395,7 @@ class _Planter:
             return
         s, e = w
         n = int(self.rng.integers(10, 17))
-        per = float(self.rng.uniform(22, 34))
+        per = self.spec.size * float(self.rng.uniform(22, 34))
         acct = ACCOUNTS[0]
         for i in range(n):
             r = Resource(
@@ -432,7 +433,7 @@ class _Planter:
         if w is None:
             return
         s, e = w
-        per = float(self.rng.uniform(400, 900))
+        per = self.spec.size * float(self.rng.uniform(400, 900))
         rid = f"arn:aws:sagemaker:us-east-1:{ACCOUNTS[1]}:endpoint/{name}"
         r = Resource(rid, name, "Amazon SageMaker", "ml.p4d.24xlarge-hosting", ACCOUNTS[1], "us-east-1", "ml", per, 1.0)
         v = np.zeros(len(self.days))
@@ -459,7 +460,7 @@ class _Planter:
         if w is None:
             return
         s, e = w
-        mult = float(self.rng.uniform(2.0, 3.2))
+        mult = 1 + self.spec.size * float(self.rng.uniform(1.0, 2.2))
         delta = float(self.y[r.rid][s : e + 1].mean() * (mult - 1))
         self.y[r.rid][s : e + 1] *= mult
         url = f"https://github.com/acme/app/pull/{int(self.rng.integers(100, 999))}"

@@ -121,29 +121,33 @@ def _scale(resid: np.ndarray, t: int) -> np.ndarray:
     return np.asarray(np.nan_to_num(mad, nan=0.0))
 
 
-def _expected(
-    y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Expectation on day t and the extra tolerance for special days."""
+Tolerance = tuple[np.ndarray, np.ndarray, np.ndarray]  # expectation, extra room below, extra room above
+
+
+def _expected(y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int) -> Tolerance:
+    """Expectation on day t and the extra tolerance below/above it for special days."""
     if kinds.month_start[t]:
         return _month_start(y, normals, norm, kinds, t)
     if not kinds.special[t]:
-        return norm, np.zeros_like(norm)
+        zero = np.zeros_like(norm)
+        return norm, zero, zero
     if not np.isnan(kinds.ratio[t]):
+        # a stated effect: anything between the normal level and the stated one, with room on its side
         exp = norm * kinds.ratio[t]
-        return exp, EVENT_WIDEN * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
+        top, bottom = np.maximum(exp, norm), np.minimum(exp, norm)
+        up, down = (EVENT_WIDEN, 0.1) if kinds.ratio[t] >= 1 else (0.1, EVENT_WIDEN)
+        return exp, (exp - bottom) + down * np.abs(bottom), (top - exp) + up * np.abs(top)
     p = kinds.previous[t]
     if p >= WEEK_LAGS[-1]:
         with np.errstate(all="ignore"):
             seen = np.where(normals[:, p] > 0, y[:, p] / np.maximum(normals[:, p], 1e-9), 1.0)
         exp = norm * np.clip(seen, 0.2, 5.0)
-        return exp, 0.25 * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
-    return norm, 0.7 * np.abs(norm)
+        room = 0.25 * np.maximum(np.abs(exp), np.abs(norm)) + np.abs(exp - norm)
+        return exp, room, room
+    return norm, 0.7 * np.abs(norm), 0.6 * np.abs(norm)  # unknown effect (first holiday of its kind)
 
 
-def _month_start(
-    y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _month_start(y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: DayKinds, t: int) -> Tolerance:
     """Day 1: the normal weekday level plus the month-start excess seen on earlier month starts."""
     starts = np.flatnonzero(kinds.month_start[:t])
     known = starts[starts >= WEEK_LAGS[-1]][-3:]
@@ -152,8 +156,9 @@ def _month_start(
     elif len(starts):
         exp = np.median(y[:, starts[-3:]], axis=1)
     else:
-        return norm, 0.5 * np.abs(norm)
-    return exp, (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
+        return norm, 0.5 * np.abs(norm), 0.5 * np.abs(norm)
+    room = (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
+    return exp, room, room
 
 
 def _weekday_scales(resid: np.ndarray, t0: int) -> np.ndarray:
@@ -185,14 +190,14 @@ def seasonal(y: np.ndarray, kinds: DayKinds, params: Params) -> Result:
     for t in range(WEEK_LAGS[-1], t_len):
         norm = _median_lags(clean, t)
         normals[:, t] = norm
-        exp, extra = _expected(y, normals, norm, kinds, t)
+        exp, below, above = _expected(y, normals, norm, kinds, t)
         if (t - WEEK_LAGS[-1]) % 7 == 0:
             sigma, rel_sigma = _scale(resid, t), _scale(rel, t)
             wd_abs, wd_rel, t0 = _weekday_scales(resid, t), _weekday_scales(rel, t), t
         abs_scale = np.maximum(sigma, wd_abs[:, t - t0])
         rel_scale = np.maximum(np.maximum(rel_sigma, wd_rel[:, t - t0]), FLOOR_PCT)
-        band = params.k * np.maximum(abs_scale, rel_scale * np.abs(exp)) + extra
-        lo, hi = exp - band, exp + band
+        band = params.k * np.maximum(abs_scale, rel_scale * np.abs(exp))
+        lo, hi = exp - band - below, exp + band + above
         expected[:, t], low[:, t], high[:, t] = exp, np.maximum(lo, 0.0), hi
         if t < WARMUP:
             clean[:, t] = y[:, t] if not (kinds.special[t] or kinds.month_start[t]) else norm

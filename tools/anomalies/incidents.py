@@ -77,7 +77,10 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
     found = []
     for i in np.flatnonzero((res.flag[:, first:] != 0).any(axis=1)):
         for start, end, sign in runs(res.flag[i], None if res.restart is None else res.restart[i]):
-            if start < first or (start == end and _blip(float(y[i, start]), res, int(i), start)):
+            if start == end and _blip(float(y[i, start]), res, int(i), start):
+                continue
+            start = _onset(y[i], res.expected[i], start, end, sign)
+            if start < first:
                 continue
             window = slice(start, end + 1)
             found.append(
@@ -94,6 +97,17 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
                 )
             )
     return found
+
+
+def _onset(y: np.ndarray, expected: np.ndarray, start: int, end: int, sign: int) -> int:
+    """Walk the start back over days that already moved the same way by at least half the run's mean
+    (a level shift often starts below the threshold), at most a week."""
+    dev = y[start : end + 1] - expected[start : end + 1]
+    half = 0.5 * float(np.abs(dev).mean())
+    t = start
+    while t > max(start - 7, 0) and sign * float(y[t - 1] - expected[t - 1]) >= half > 0:
+        t -= 1
+    return t
 
 
 def _blip(value: float, res: Result, i: int, t: int) -> bool:
