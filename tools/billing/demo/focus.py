@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from tools.billing import catalog
+from tools.billing.demo import arrow as ar
 from tools.billing.demo import charges
 from tools.billing.demo.catalogue import (
     PROVIDERS,
@@ -151,14 +152,14 @@ class FocusWriter:
         self.hourly = hourly
         attrs = [line_attributes(r, m) for r, m in usage.lines]
         names = sorted({name for a in attrs for name in a} & set(SCHEMA.names))
-        self.static: dict[str, pa.Array] = {}
-        self.codes: dict[str, tuple[np.ndarray, pa.Array]] = {}
+        self.static: dict[str, np.ndarray] = {}  # numeric per-line values (NaN = null)
+        self.codes: dict[str, tuple[np.ndarray, pa.Array]] = {}  # string columns: int32 codes + dictionary
         for name in names:
-            arr = pa.array([a.get(name) for a in attrs], SCHEMA.field(name).type)
-            if pa.types.is_string(arr.type):
-                self.codes[name] = _encode(arr)  # rows carry int32 codes into a small dictionary
+            values = [a.get(name) for a in attrs]
+            if pa.types.is_string(SCHEMA.field(name).type):
+                self.codes[name] = ar.encode(values)
             else:
-                self.static[name] = arr
+                self.static[name] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         self.block = np.array([m.block for _, m in usage.lines])
         self.covered = np.array([m.covered for _, m in usage.lines])
         self.diurnal = np.array([m.driver in HOURLY_DRIVERS for _, m in usage.lines])
@@ -186,26 +187,23 @@ class FocusWriter:
         list_cost = u.list_cost[line_idx, day_idx] * share
         eff = u.effective[line_idx, day_idx] * share
         billed = u.billed[line_idx, day_idx] * share
-        idx = pa.array(line_idx.astype(np.int32))
-        cols: dict[str, pa.Array] = {name: arr.take(idx) for name, arr in self.static.items()}
-        ts = pa.timestamp("us")
-        cols["ChargePeriodStart"] = pa.array(start, ts)
-        cols["ChargePeriodEnd"] = pa.array(start + step, ts)
-        cols["BillingPeriodStart"] = pa.array(np.full(len(q), _us(month.start), np.int64), ts)
-        cols["BillingPeriodEnd"] = pa.array(np.full(len(q), _us(month.end), np.int64), ts)
+        cols: dict[str, pa.Array] = {name: ar.f64(values[line_idx]) for name, values in self.static.items()}
+        cols["ChargePeriodStart"] = ar.timestamps(start)
+        cols["ChargePeriodEnd"] = ar.timestamps(start + step)
+        cols["BillingPeriodStart"] = ar.timestamps(np.full(len(q), _us(month.start), np.int64))
+        cols["BillingPeriodEnd"] = ar.timestamps(np.full(len(q), _us(month.end), np.int64))
         for name, (codes, dictionary) in self.codes.items():
-            cols[name] = _dict_column(codes[line_idx], dictionary)
-        invoices = _encode(pa.array([invoice_id(p, month.start) for p in self.providers]))
-        cols["InvoiceId"] = _dict_column(invoices[0][line_idx], invoices[1])
-        cols["ConsumedQuantity"] = pa.array(np.round(q, 6))
-        cols["PricingQuantity"] = pa.array(np.round(q / self.block[line_idx], 9))
-        cols["ListCost"] = pa.array(np.round(list_cost, 10))
+            cols[name] = ar.dict_column(codes[line_idx], dictionary)
+        invoice_codes, invoices = ar.encode([invoice_id(p, month.start) for p in self.providers])
+        cols["InvoiceId"] = ar.dict_column(invoice_codes[line_idx], invoices)
+        cols["ConsumedQuantity"] = ar.f64(np.round(q, 6))
+        cols["PricingQuantity"] = ar.f64(np.round(q / self.block[line_idx], 9))
+        cols["ListCost"] = ar.f64(np.round(list_cost, 10))
         cols["ContractedCost"] = cols["ListCost"]
-        cols["EffectiveCost"] = pa.array(np.round(eff, 10))
+        cols["EffectiveCost"] = ar.f64(np.round(eff, 10))
         cols["PricingCurrencyEffectiveCost"] = cols["EffectiveCost"]
-        cols["BilledCost"] = pa.array(np.round(billed, 10))
-        cq = np.where(self.covered[line_idx], np.round(eff, 10), np.nan)
-        cols["CommitmentDiscountQuantity"] = pa.array(cq, from_pandas=True)
+        cols["BilledCost"] = ar.f64(np.round(billed, 10))
+        cols["CommitmentDiscountQuantity"] = ar.f64(np.where(self.covered[line_idx], np.round(eff, 10), np.nan))
         return _assemble(cols, len(q))
 
     def month_table(self, month: Month) -> pa.Table:
@@ -213,22 +211,7 @@ class FocusWriter:
         extra = charges.monthly_rows(self.usage, self.days, month)
         if not extra:
             return usage
-        return pa.concat_tables([usage, pa.Table.from_pylist(extra, schema=SCHEMA).cast(usage.schema)])
-
-
-def _encode(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Per-line string values as (int32 codes, unique dictionary); -1 codes a null."""
-    import pyarrow.compute as pc
-
-    enc = pc.dictionary_encode(arr)
-    codes = pc.fill_null(enc.indices, -1).to_numpy().astype(np.int32)
-    return codes, enc.dictionary
-
-
-def _dict_column(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:
-    """A dictionary-encoded string column: 4 bytes a row instead of the string (bounded memory)."""
-    indices = pa.array(codes, pa.int32(), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, dictionary)
+        return pa.concat_tables([usage, ar.table_from_rows(extra, SCHEMA).cast(usage.schema)])
 
 
 def _assemble(cols: dict[str, pa.Array], n: int) -> pa.Table:
