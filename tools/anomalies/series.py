@@ -94,7 +94,9 @@ def dimension_sql(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     else:
         exprs["UsageType"] = "SkuMeter"
     for key in ("ai_feature", "team"):
-        exprs[f"tag:{key}"] = f'"{tags[key]}"' if key in tags else f"Tags['{key}']"
+        # an unmaterialised tag is read from the map only where it can be (map lookups on every row are slow)
+        where = "ServiceCategory = 'AI and Machine Learning'" if key == "ai_feature" else "true"
+        exprs[f"tag:{key}"] = f'"{tags[key]}"' if key in tags else f"CASE WHEN {where} THEN Tags['{key}'] END"
     exprs.update(ServiceName="ServiceName", RegionId="RegionId", SubAccountId="SubAccountId")
     return {d: exprs[d] for d in DIMENSION_ORDER if d in exprs}
 
@@ -120,30 +122,32 @@ def _day_index(days: np.ndarray, first: dt.date) -> np.ndarray:
 
 
 def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.date, t: int) -> Cells:
-    """Daily cost per cell (resource x usage type x parent attributes): two grouped queries.
+    """Daily cost per cell (resource x usage type x parent attributes) with one grouped scan.
 
     The cell key is DuckDB's 64-bit ``hash`` of the key columns, so the big result is numeric
-    (key, day, cost); a second grouped query returns each cell's attributes once.
+    (key, day, cost, a row id); each cell's attributes are then read from one of its rows by rowid.
     """
     present = [a for a in ATTRS if a in exprs]
     cols = [f"coalesce(ResourceId, '{NONE_KEY}')"]
     cols += [f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}')" for a in present]
-    key = "hash(" + ", ".join(cols) + ")"
-    where = f"EffectiveCost IS NOT NULL AND {SPEND_ONLY}"
     res = con.execute(
-        f"""SELECT {key} AS h, ChargePeriodStart::DATE AS d, sum(EffectiveCost)::DOUBLE AS c
-            FROM {catalog.TABLE} WHERE {where} GROUP BY ALL"""
+        f"""SELECT hash({", ".join(cols)}) AS h, ChargePeriodStart::DATE AS d,
+                   sum(EffectiveCost::DOUBLE) AS c, min(rowid) AS rid
+            FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL AND {SPEND_ONLY} GROUP BY ALL"""
     ).fetchnumpy()
-    picks = ", ".join(f"any_value({c})" for c in cols)
+    hashes, rows = np.unique(np.asarray(res["h"], dtype=np.uint64), return_inverse=True)
+    pick = np.full(len(hashes), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(pick, rows, np.asarray(res["rid"], dtype=np.int64))
     meta = con.execute(
-        f"""SELECT {key} AS h, {picks}, coalesce(any_value(ResourceName), '')
-            FROM {catalog.TABLE} WHERE {where} GROUP BY 1 ORDER BY 1"""
+        f"""SELECT rowid, {", ".join(cols)}, coalesce(ResourceName, '') FROM {catalog.TABLE}
+            WHERE rowid IN (SELECT unnest(?::BIGINT[]))""",
+        [pick.tolist()],
     ).fetchall()
-    hashes = np.asarray([row[0] for row in meta], dtype=np.uint64)
-    rows = np.searchsorted(hashes, np.asarray(res["h"], dtype=np.uint64))
-    values = _pivot(_day_index(res["d"], first), rows, np.asarray(res["c"], dtype=np.float64), len(meta), t)
-    attrs = {a: [str(row[2 + j]) for row in meta] for j, a in enumerate(present)}
-    return Cells(values, [str(row[1]) for row in meta], [str(row[-1]) for row in meta], attrs)
+    by_row = {int(m[0]): m[1:] for m in meta}
+    ordered = [by_row[int(r)] for r in pick]
+    values = _pivot(_day_index(res["d"], first), rows, np.asarray(res["c"], dtype=np.float64), len(hashes), t)
+    attrs = {a: [str(m[1 + j]) for m in ordered] for j, a in enumerate(present)}
+    return Cells(values, [str(m[0]) for m in ordered], [str(m[-1]) for m in ordered], attrs)
 
 
 def rollup(cells: Cells, dimension: str) -> Panel:
