@@ -55,10 +55,18 @@ async def ask(pilot: Pilot[Any], question: str) -> None:
     await until(pilot, lambda: len(app.timings) > answered or (app.last_error is not failed and not app.busy))
 
 
+def steady_cursors(app: FinopsApp) -> None:
+    """Blinking cursors make screenshots differ run to run."""
+    app.question.cursor_blink = False
+    app.sql_editor.cursor_blink = False
+
+
 def run_before_answer(question: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     """For snapshot tests: ask, then wait for the answer and the budget meter."""
 
     async def run(pilot: Pilot[Any]) -> None:
+        assert isinstance(pilot.app, FinopsApp)
+        steady_cursors(pilot.app)
         await ask(pilot, question)
         app = pilot.app
         assert isinstance(app, FinopsApp)

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from agent.tui.app import FinopsApp
-from tests.agent.tui.conftest import run_before_answer, until
+from tests.agent.tui.conftest import run_before_answer, steady_cursors, until
 
 SIZE = (110, 36)
 
@@ -22,6 +22,7 @@ def test_main_screen_with_rejected_sql_inline(make_app: Callable[..., FinopsApp]
     async def reject(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, FinopsApp)
+        steady_cursors(app)
         await until(pilot, lambda: app.budget_view is not None)
         app.query_one("#sql", TextArea).load_text("SELECT * FROM read_csv('/etc/passwd')")
         await pilot.press("ctrl+r")
@@ -34,6 +35,7 @@ def test_keyboard_help(make_app: Callable[..., FinopsApp], snap_compare: Any) ->
     async def help_open(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, FinopsApp)
+        steady_cursors(app)
         await until(pilot, lambda: app.budget_view is not None)
         await pilot.press("f1")
 
