@@ -195,5 +195,4 @@ class PolicyFile(BaseModel):
         }
 
     def to_custodian(self) -> dict[str, Any]:
-        meta = self.metadata()
-        return {"policies": [p.to_custodian(meta) for p in self.policies]}
+        return {"policies": [p.to_custodian(self.metadata()) for p in self.policies]}  # no YAML aliases

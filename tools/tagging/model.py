@@ -118,7 +118,8 @@ class KeyModel:
     def confidences(self, raw: list[float]) -> list[float]:
         """Calibrated confidence for raw top-class probabilities (vectorised)."""
         if self._iso is not None and raw:
-            return [float(c) for c in self._iso.predict(raw)]
+            shrink = self._n / (self._n + 1)  # never claim certainty from a finite sample
+            return [float(c) * shrink for c in self._iso.predict(raw)]
         return [r * self._n / (self._n + 2) for r in raw]  # few examples: shrink toward "unsure"
 
     def evidence(self, feats: list[str], value: str, limit: int = 3) -> list[str]:
