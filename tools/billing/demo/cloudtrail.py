@@ -666,6 +666,7 @@ def write_cloudtrail(org: Org, repo: RepoHistory, root: Path) -> dict[str, dict[
             events.append(ev)
     events += asg_events(org) + incident_events(org, repo) + deploy_events(org, repo)
     events += noise_events(org, {(e.account.id, e.when.date()) for e in events})
+    events = [e for e in events if e.when.date() <= org.spec.last_day]  # the trail ends with the data
     events.sort(key=lambda e: (e.when, e.account.id, e.name))
     files: dict[tuple[str, str, date], list[dict[str, Any]]] = defaultdict(list)
     tagged: dict[str, dict[str, Any]] = {}
