@@ -80,17 +80,11 @@ def detect_on(
     found = _scan(data.panels, opts.method, kinds, params, first)
     if opts.until is not None:
         found = [c for c in found if days[c.start] <= opts.until]
-    announced = [c for c in found if kinds.announced[max(0, c.start - 1) : c.start + 1].any()]
-    found = [c for c in found if all(c is not a for a in announced)]
     for cand in found:
         incidents.drill_down(cand, data.cells, kinds.month_start)
-    accepted = incidents.deduplicate(found, data.cells)
+    accepted, news = incidents.split_announced(incidents.deduplicate(found, data.cells), kinds.announced)
     out = [incidents.to_anomaly(c, data.cells, days, kinds, settled) for c in accepted]
-    for cand in announced:
-        incidents.drill_down(cand, data.cells, kinds.month_start)
-    expected_changes = [
-        incidents.to_anomaly(c, data.cells, days, kinds, settled) for c in incidents.deduplicate(announced, data.cells)
-    ]
+    expected_changes = [incidents.to_anomaly(c, data.cells, days, kinds, settled) for c in news]
     out.sort(key=lambda a: (-abs(a.impact_usd), a.start, a.id))
     return DetectResult(
         anomalies=[a for a in out if not a.provisional],

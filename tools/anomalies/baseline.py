@@ -157,8 +157,9 @@ def _month_start(y: np.ndarray, normals: np.ndarray, norm: np.ndarray, kinds: Da
         exp = np.median(y[:, starts[-3:]], axis=1)
     else:
         return norm, 0.5 * np.abs(norm), 0.5 * np.abs(norm)
-    room = (0.4 if kinds.special[t] else 0.1) * np.abs(exp)
-    return exp, room, room
+    if kinds.special[t]:  # a holiday on the 1st (New Year): its effect is not known from month starts
+        return exp, 0.7 * np.abs(exp), 0.6 * np.abs(exp)
+    return exp, 0.1 * np.abs(exp), 0.1 * np.abs(exp)
 
 
 def _weekday_scales(resid: np.ndarray, t0: int) -> np.ndarray:

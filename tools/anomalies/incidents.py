@@ -76,10 +76,12 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
     """Every run starting on or after day index ``first``, with its sums over the run."""
     found = []
     for i in np.flatnonzero((res.flag[:, first:] != 0).any(axis=1)):
+        floor = 0
         for start, end, sign in runs(res.flag[i], None if res.restart is None else res.restart[i]):
             if start == end and _blip(float(y[i, start]), res, int(i), start):
                 continue
-            start = _onset(y[i], res.expected[i], start, end, sign)
+            start = max(_onset(y[i], res.expected[i], start, end, sign), floor)
+            floor = end + 1
             if start < first:
                 continue
             window = slice(start, end + 1)
@@ -221,6 +223,27 @@ def _scattered(explainers: list[Candidate], parent: Candidate) -> bool:
         return False
     biggest = max(float(np.abs(a.cell_delta).sum()) for a in explainers)
     return biggest < 0.5 * abs(parent.impact)
+
+
+ANNOUNCED_SHARE = 0.3
+
+
+def split_announced(accepted: list[Candidate], announced_days: np.ndarray) -> tuple[list[Candidate], list[Candidate]]:
+    """Changes that start on (or the day after) an announced calendar event without a stated effect
+    are expected, and so are changes that follow them in the same cells while they last (a launch
+    ramping up shows in its team and account later). Returns (anomalies, announced)."""
+    news = [c for c in accepted if announced_days[max(0, c.start - 1) : c.start + 1].any()]
+    rest = [c for c in accepted if all(c is not n for n in news)]
+    keep = []
+    for cand in rest:
+        follows = [n for n in news if n.sign == cand.sign and n.start <= cand.start <= n.end + 1]
+        inside = sum(float(np.abs(cand.all_delta[np.isin(cand.all_cells, n.all_cells)]).sum()) for n in follows)
+        total = float(np.abs(cand.all_delta).sum())
+        if follows and total > 0 and inside >= ANNOUNCED_SHARE * total:
+            follows[0].context.append(f"{cand.dimension}={cand.key}")
+            continue
+        keep.append(cand)
+    return keep, news
 
 
 def severity(impact: float, per_day: float) -> Severity:
