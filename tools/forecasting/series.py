@@ -70,11 +70,11 @@ def resolve_dimension(con: Any, by: str) -> Dimension:
                     raise BadInput(f"--by {by}: {name} is a {typ} column, not a dimension; try ServiceName")
                 return Dimension(name, f'"{name}"')
     tag_cols = store.tag_columns(con)
-    keys = set(tag_cols) | _tag_keys(con)
     key = tag_key if tag_key is not None else text
+    if key in tag_cols:  # materialised: no scan of the Tags map needed
+        return Dimension(f"tag:{key}", f'"{tag_cols[key]}"')
+    keys = set(tag_cols) | _tag_keys(con)
     if key in keys:
-        if key in tag_cols:
-            return Dimension(f"tag:{key}", f'"{tag_cols[key]}"')
         return Dimension(f"tag:{key}", "Tags[?]", (key,))
     dims = [n for n, t in columns.items() if t.upper().startswith("VARCHAR") and not n.startswith("x_")]
     options = dims + [f"tag:{k}" for k in sorted(keys)]
