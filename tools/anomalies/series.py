@@ -128,10 +128,10 @@ def load_cells(con: duckdb.DuckDBPyConnection, exprs: dict[str, str], first: dt.
     (key, day, cost, a row id); each cell's attributes are then read from one of its rows by rowid.
     """
     present = [a for a in ATTRS if a in exprs]
-    cols = [f"coalesce(ResourceId, '{NONE_KEY}')"]
-    cols += [f"coalesce(CAST({exprs[a]} AS VARCHAR), '{NONE_KEY}')" for a in present]
-    res = con.execute(
-        f"""SELECT hash({", ".join(cols)}) AS h, ChargePeriodStart::DATE AS d,
+    raw = ["ResourceId"] + [exprs[a] for a in present]
+    cols = [f"coalesce(CAST({c} AS VARCHAR), '{NONE_KEY}')" for c in raw]
+    res = con.execute(  # hashing the raw values (NULL hashes to a constant) halves the scan time
+        f"""SELECT hash({", ".join(raw)}) AS h, ChargePeriodStart::DATE AS d,
                    sum(EffectiveCost::DOUBLE) AS c, min(rowid) AS rid
             FROM {catalog.TABLE} WHERE EffectiveCost IS NOT NULL AND {SPEND_ONLY} GROUP BY ALL"""
     ).fetchnumpy()
