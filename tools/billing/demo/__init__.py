@@ -165,7 +165,7 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 """Bump when the generated output changes, so an existing demo dir is regenerated instead of reused."""
 SPEC_FILE = ".demo-spec.json"
 

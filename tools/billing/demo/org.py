@@ -659,7 +659,7 @@ def _storefront(b: OrgBuilder) -> None:
             "flat",
             region="eu-west-1",
             launch=_launch(8),
-            egress_gb=30,
+            egress_gb=12,
         )
         b.rds(
             "storefront",
@@ -709,7 +709,7 @@ def _payments(b: OrgBuilder) -> None:
             "flat",
             region="eu-west-1",
             launch=_launch(10),
-            egress_gb=15,
+            egress_gb=6,
         )
 
 
