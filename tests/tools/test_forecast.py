@@ -238,3 +238,16 @@ def test_on_the_demo_org_the_forecast_beats_both_baselines(tmp_path: Path) -> No
     assert mine["wape_vs_seasonal_naive"] < 0.8 and mine["wape_vs_run_rate"] < 0.8
     total = report["per_series_wape"]["total"]
     assert total["calendar_regression"] < min(total["seasonal_naive"], total["run_rate"])
+
+
+def test_a_series_seasonal_naive_predicts_better_is_forecast_seasonal_naive_and_says_so(tmp_path: Path) -> None:
+    """A flat service with an additive Sunday job across a level shift (the log model overshoots Sundays)."""
+    rng = np.random.default_rng(5)
+    days = 300
+    y = np.array([73.0 if i < 150 else 243.0 for i in range(days)])
+    sundays = np.array([(START + dt.timedelta(days=i)).weekday() == 6 for i in range(days)])
+    y[sundays] += 220 + rng.normal(0, 5, sundays.sum())
+    result = forecast(make_db(tmp_path / "home", {"Amazon SageMaker": y}), 14)
+    assert result.method.startswith("Seasonal naive") and "beat the calendar regression" in result.method
+    assert [p.yhat for p in result.series[0].points[:7]] == pytest.approx(list(y[-7:]), abs=0.01)
+    assert result.events_used == []

@@ -11,7 +11,7 @@ import numpy as np
 
 from tools.calendar import holiday_days, load_calendar
 from tools.context import ToolContext
-from tools.forecasting.engine import SeriesForecast, forecast_series
+from tools.forecasting.engine import MODEL, SNAIVE, SeriesForecast, forecast_series
 from tools.forecasting.features import CalendarInfo, calendar_design
 from tools.forecasting.regression import fit_predict
 from tools.forecasting.series import (
@@ -64,11 +64,13 @@ def build_forecast(
     ext = max(horizon_days, (_quarter_end(horizon_end) - cutoff).days)
     total_fc = forecast_series(spend.start, spend.total[:n], ext, cal)
     series = [_series_out(TOTAL_KEY, total_fc, horizon_days, 1.0, np.ones(ext))]
+    naive_parts: list[str] = []
     if spend.parts:
-        series += _reconciled_parts(spend, n, ext, horizon_days, cal, total_fc)
+        parts, naive_parts = _reconciled_parts(spend, n, ext, horizon_days, cal, total_fc)
+        series += parts
     bt = total_fc.backtest
     return ForecastResult(
-        method=_method_sentence(total_fc, cal, country, n, cutoff),
+        method=_method_sentence(total_fc, country, n, cutoff, naive_parts),
         cutoff=cutoff,
         first_day=spend.start,
         settled_days=n,
@@ -77,7 +79,7 @@ def build_forecast(
         by=spend.dimension.label if spend.dimension else None,
         reconciliation=RECONCILIATION if spend.parts else None,
         series=series,
-        events_used=_events_used(total_fc, first, horizon_days),
+        events_used=_events_used(total_fc, first, horizon_days) if total_fc.method == MODEL else [],
         backtest=BacktestOut(
             wape=_round(bt.wape),
             baseline_wape={"seasonal_naive": _round(bt.seasonal_naive), "run_rate": _round(bt.run_rate)},
@@ -138,8 +140,10 @@ def _series_out(
 
 def _reconciled_parts(
     spend: DailySpend, n: int, ext: int, horizon: int, cal: CalendarInfo, total_fc: SeriesForecast
-) -> list[SeriesForecastOut]:
-    """Forecast every part, then scale each day's parts so they sum to the total forecast."""
+) -> tuple[list[SeriesForecastOut], list[str]]:
+    """Forecast every part, then scale each day's parts so they sum to the total forecast.
+
+    Also returns the parts forecast seasonal-naive (it won their own backtest clearly)."""
     fcs: dict[str, SeriesForecast | None] = {}
     for key, y in spend.parts.items():
         fcs[key] = forecast_series(spend.start, y[:n], ext, cal) if np.any(y[:n] != 0) else None
@@ -154,7 +158,7 @@ def _reconciled_parts(
         raw = float(fc.yhat[:horizon].sum())
         recon = float((fc.yhat[:horizon] * scale[:horizon]).sum())
         out.append(_series_out(label, fc, horizon, recon / raw if raw > 0 else 0.0, scale))
-    return out
+    return out, [k for k, f in fcs.items() if f is not None and f.method == SNAIVE]
 
 
 def _zero_series(key: str, start: dt.date, horizon: int) -> SeriesForecastOut:
@@ -239,20 +243,29 @@ def _projections(
     return out
 
 
-def _method_sentence(fc: SeriesForecast, cal: CalendarInfo, country: str, n: int, cutoff: dt.date) -> str:
+def _method_sentence(fc: SeriesForecast, country: str, n: int, cutoff: dt.date, naive_parts: list[str]) -> str:
+    """One sentence a user can defend: the model, its calendar, the data cut-off, the intervals."""
     n_events = len({e.name for e in fc.design.effects if e.kind == "event"})
     parts = ["weekday effects", "month-start charges", f"{country} public holidays"]
     if n_events:
         parts.append(f"{n_events} company calendar event{'s' if n_events != 1 else ''}")
     shifts = len(fc.fit.shifts)
     trend = f"{shifts} level shift{'s' if shifts != 1 else ''} and a local trend" if shifts else "a local trend"
-    origins = fc.backtest.origins
+    bt = fc.backtest
+    if fc.method == SNAIVE:
+        model = (
+            "Seasonal naive (the last 7 days repeated: it beat the calendar regression in this series' backtest, "
+            f"WAPE {bt.seasonal_naive:.1%} vs {bt.wape:.1%})"
+        )
+    else:
+        model = f"Calendar regression (log-linear ridge on {', '.join(parts)}; {trend})"
     intervals = (
-        f"80% intervals from {origins} rolling backtest origins"
-        if origins
+        f"80% intervals from {bt.origins} rolling backtest origins"
+        if bt.origins
         else "80% intervals from in-sample residuals"
     )
-    return (
-        f"Calendar regression (log-linear ridge on {', '.join(parts)}; {trend}), "
-        f"fitted on {n} settled days through {cutoff:%Y-%m-%d}; {intervals}"
-    )
+    text = f"{model}, fitted on {n} settled days through {cutoff:%Y-%m-%d}; {intervals}"
+    if naive_parts:
+        own = "their own backtests" if len(naive_parts) > 1 else "its own backtest"
+        text += f"; seasonal naive for {', '.join(naive_parts)} (better in {own})"
+    return text
