@@ -34,10 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("finops.mcp")
 
-# Tool calls running at once. One: connections to one DuckDB file inside one process share a single
-# database instance, and the guarded runner locks that instance's configuration while a query runs, so
-# a second overlapping query fails to harden its connection. Queries use 2 threads each (2 cores).
-MAX_CONCURRENT_CALLS = 1
+# Tool calls running at once: each DuckDB query already uses 2 threads (2 cores); more callers queue.
+MAX_CONCURRENT_CALLS = 2
 MAX_WAITING_CALLS = 32  # beyond this a call is refused with "busy" instead of queueing forever
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -170,9 +169,6 @@ class CoreBackend:
         self.settings = settings
         self.ctx: ToolContext = settings.tool_context()
         self._registry = registry
-        # One DuckDB user at a time in this process: overlapping connections to one file share a
-        # database instance whose configuration the guarded runner locks while a query runs.
-        self._db = threading.Lock()
 
     @property
     def registry(self) -> dict[str, Tool]:
@@ -198,26 +194,23 @@ class CoreBackend:
     def ask(self, question: str, on_event: EventCallback) -> AnswerView:
         from agent.ask import ask
 
-        with self._db:
-            answer = ask(
-                self.settings,
-                question,
-                provider=self.settings.provider,
-                model=self.settings.model,
-                on_event=on_event,
-                feature="tui",
-            )
+        answer = ask(
+            self.settings,
+            question,
+            provider=self.settings.provider,
+            model=self.settings.model,
+            on_event=on_event,
+            feature="tui",
+        )
         return answer_from(question, answer)
 
     def run_sql(self, sql: str) -> TableData:
         if importlib.util.find_spec("tools.sql.run") is not None:
             from tools.sql.run import run_query
 
-            with self._db:
-                return table_from(run_query(self.ctx, sql))
+            return table_from(run_query(self.ctx, sql))
         if "sql_query" in self.registry:
-            with self._db:
-                return table_from(self.registry["sql_query"].call(self.ctx, {"sql": sql}))
+            return table_from(self.registry["sql_query"].call(self.ctx, {"sql": sql}))
         raise FinopsError("the guarded SQL runner is not installed in this build")
 
     def budget(self) -> BudgetView:
@@ -242,8 +235,7 @@ class CoreBackend:
         tool = self.registry.get(name)
         if tool is None:
             raise ToolError(f"no tool named {name} in this build")
-        with self._db:
-            return tool.call(self.ctx, args).model_dump(mode="json")
+        return tool.call(self.ctx, args).model_dump(mode="json")
 
     def review(self, policy_id: str, decision: str, reason: str) -> str:
         """Approve or reject a queued policy. Approval moves the file; it never applies anything."""
