@@ -345,9 +345,15 @@ def narrative(anomaly: Anomaly, explanations: list[Explanation]) -> str:
     """Deterministic one-paragraph story: what moved, by how much, since when, and the best cause."""
     verb = "rose" if anomaly.direction == "up" else "fell"
     head = f"Spend on {label(anomaly)} {verb} {_usd(anomaly.impact_per_day_usd)}/day from {_day(anomaly.start)}"
-    if not anomaly.ongoing and anomaly.days > 1:
+    if anomaly.persisting:
+        head += f" and has stayed there (the new normal since {_day(anomaly.end + dt.timedelta(days=1))})"
+    elif not anomaly.ongoing and anomaly.days > 1:
         head += f" to {_day(anomaly.end)}"
-    head += f" ({_usd(anomaly.impact_usd)} over {anomaly.days} day{'s' if anomaly.days != 1 else ''})"
+    head += (
+        f" ({_usd(anomaly.impact_usd)} over the first {anomaly.days} days)"
+        if anomaly.persisting
+        else (f" ({_usd(anomaly.impact_usd)} over {anomaly.days} day{'s' if anomaly.days != 1 else ''})")
+    )
     if not explanations:
         return head + "; no matching change found in the evidence searched: unexplained."
     top = explanations[0]

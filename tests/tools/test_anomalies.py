@@ -250,3 +250,13 @@ def test_every_dimension_series_equals_a_direct_group_by_in_duckdb(tmp_path: Pat
             got = {(k, data.days[t]): panel.values[i, t] for i, k in enumerate(panel.keys)
                    for t in range(len(data.days)) if panel.values[i, t]}  # fmt: skip
             assert got == pytest.approx({(k, d): c for k, d, c in rows}), dim
+
+
+def test_a_lasting_change_is_reported_once_then_accepted_as_the_new_normal(tmp_path: Path) -> None:
+    lasting = series("db-new", 300, svc="Amazon Relational Database Service", usage="db.r5", team="data",
+                     seed=12, change=lambda i, c: c * 1.8 if i >= 50 else c)  # fmt: skip
+    (a,) = detect(load(tmp_path, quiet_org() + lasting), opts()).anomalies
+    assert (a.key, a.start, a.days, a.persisting) == ("db-new", day(50), 28, True)
+    from tools.explain import narrative
+
+    assert "has stayed there" in narrative(a, [])

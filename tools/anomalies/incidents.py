@@ -38,6 +38,7 @@ class Candidate:
     all_cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     all_delta: np.ndarray = field(default_factory=lambda: np.zeros(0))
     context: list[str] = field(default_factory=list)
+    persisting: bool = False
 
     @property
     def churn(self) -> bool:
@@ -85,6 +86,7 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
             if start < first:
                 continue
             window = slice(start, end + 1)
+            kept = res.restart is not None and end + 1 < res.restart.shape[1] and bool(res.restart[i, end + 1])
             found.append(
                 Candidate(
                     dimension,
@@ -96,6 +98,7 @@ def candidates(dimension: str, keys: list[str], y: np.ndarray, res: Result, firs
                     float(res.expected[i, window].sum()),
                     float(res.low[i, window].sum()),
                     float(res.high[i, window].sum()),
+                    persisting=kept,
                 )
             )
     return found
@@ -308,6 +311,7 @@ def to_anomaly(cand: Candidate, cells: Cells, days: list[dt.date], kinds: DayKin
         end=days[cand.end],
         days=n_days,
         ongoing=cand.end >= settled,
+        persisting=cand.persisting,
         provisional=cand.start > settled,
         direction="up" if cand.sign > 0 else "down",
         dimension=cand.dimension,

@@ -32,6 +32,9 @@ class Anomaly(BaseModel):
     days: int
     ongoing: bool = Field(description="still anomalous on the last settled day")
     provisional: bool = Field(default=False, description="starts in the unsettled billing-lag days")
+    persisting: bool = Field(
+        default=False, description="still at the new level after `end`: accepted as the new normal after 28 days"
+    )
     direction: Literal["up", "down"]
     dimension: str = Field(description="where it is reported, e.g. ResourceId, ServiceName, tag:team")
     key: str = Field(description="the value of that dimension")
