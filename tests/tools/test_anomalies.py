@@ -260,3 +260,22 @@ def test_a_lasting_change_is_reported_once_then_accepted_as_the_new_normal(tmp_p
     from tools.explain import narrative
 
     assert "has stayed there" in narrative(a, [])
+
+
+def test_the_slack_digest_routes_each_anomaly_to_its_team_channel_and_states_its_own_cost() -> None:
+    from tests.tools.test_explain import anomaly
+    from tools.anomalies import digest
+    from tools.anomalies.models import Contributor
+
+    web = anomaly()  # contributors tagged team=web
+    data = anomaly(id="an-000000000002", dimensions={"tag:team": "data"})
+    orphan = anomaly(id="an-000000000003", top_contributors=[Contributor(resource_id="x", delta_usd=50.0)])
+    routes = digest.route([web, data, orphan], {"web": "#web-costs", "data": "#data-costs"}, "#finops")
+    assert {(r.channel, tuple(a.id for a in r.anomalies)) for r in routes} == {
+        ("#web-costs", (web.id,)), ("#data-costs", (data.id,)), ("#finops", (orphan.id,))}  # fmt: skip
+    blocks, text = digest.blocks([web], {web.id: "Spend on <!channel> rose"}, team="web", cost_usd=0.0123,
+                                 llm_calls=1)  # fmt: skip
+    flat = str(blocks)
+    assert "producing this digest cost $0.0123 (1 LLM call)" in flat
+    assert "<!channel>" not in flat and "&lt;!channel&gt;" in flat  # evidence text cannot ping a channel
+    assert text.startswith("Cost anomalies for web: 1")
