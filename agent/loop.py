@@ -21,6 +21,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -102,10 +103,19 @@ def _bounded(text: str, limit: int) -> str:
     return text[:limit] + f"\n[truncated: {len(text) - limit} more characters; aggregate or filter to see less]"
 
 
+def _plain(value: Any) -> Any:
+    """Money as JSON numbers (Decimal would serialise as a string)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _tabular(output: BaseModel) -> dict[str, Any] | None:
-    doc = output.model_dump(mode="json")
+    doc = output.model_dump()
     if isinstance(doc.get("columns"), list) and isinstance(doc.get("rows"), list):
-        return {"sql": doc.get("sql"), "columns": doc["columns"], "rows": doc["rows"]}
+        return {"sql": doc.get("sql"), "columns": list(doc["columns"]), "rows": [_plain(r) for r in doc["rows"]]}
     return None
 
 

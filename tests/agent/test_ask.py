@@ -91,6 +91,7 @@ def test_a_declined_question_goes_through_the_llm_loop_with_the_real_cost_query_
     assert answer.provider == "anthropic" and answer.model == "claude-haiku-4-5" and not answer.cached
     assert answer.answer == "EC2 leads at $170.25." and answer.tool_calls == 1
     assert answer.sql and "focus" in answer.sql.lower() and answer.rows
+    assert all(isinstance(r[-1], float) for r in answer.rows)  # money as numbers, not strings
     assert answer.usage.input_tokens > 0 and answer.usage.cost_usd > 0
     assert [b["model"] for b in state.requests] == ["claude-haiku-4-5"] * 2
     assert isinstance(events[-1], AnswerEvent) and any(isinstance(e, ToolCallEvent) for e in events)
