@@ -112,6 +112,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _short(value: Any) -> Any:
+    """Numbers as the model needs them: 4 decimals (or 6 significant digits below 1), no 12-digit tails."""
+    if isinstance(value, Decimal | float) and not isinstance(value, bool):
+        number = float(value)
+        return round(number, 4) if abs(number) >= 1 else float(f"{number:.6g}")
+    if isinstance(value, list | tuple):
+        return [_short(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    return value
+
+
+def model_json(output: BaseModel) -> str:
+    """A tool result as compact JSON for the model (no nulls, no spaces, short numbers)."""
+    doc = _short(output.model_dump(exclude_none=True))
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _tabular(output: BaseModel) -> dict[str, Any] | None:
     doc = output.model_dump()
     if isinstance(doc.get("columns"), list) and isinstance(doc.get("rows"), list):
@@ -250,7 +268,7 @@ class Loop:
         except Exception as exc:  # a bug in a tool must not kill the conversation
             return self._error(call, f"{call.name} failed unexpectedly ({type(exc).__name__})")
         state.data = _tabular(output) or state.data
-        content = _bounded(output.model_dump_json(exclude_none=True), self.limits.tool_output_chars)
+        content = _bounded(model_json(output), self.limits.tool_output_chars)
         self.emit(ToolResultEvent(call_id=call.id, name=call.name, ok=True, summary=_summary(output)))
         return ToolResult(call_id=call.id, name=call.name, content=wrap_data(content, secrets.token_hex(6)))
 
