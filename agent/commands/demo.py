@@ -74,4 +74,9 @@ def _print_human(summary: object) -> None:
     click.echo(f"ground truth    : {summary.manifest_path} (for evals only)")
     if summary.export_dir is not None:
         click.echo(f"exported to     : {summary.export_dir} (focus/*.parquet, focus-csv/*.csv, cloudtrail/, ...)")
-    click.echo(f"generated in {summary.generate_seconds:.1f} s; loaded in {summary.load_seconds:.1f} s")
+    made = (
+        "reused (same seed and scale; --force regenerates)"
+        if summary.reused
+        else (f"generated in {summary.generate_seconds:.1f} s")
+    )
+    click.echo(f"{made}; loaded in {summary.load_seconds:.1f} s")

@@ -72,6 +72,7 @@ def test_human_output_shows_period_providers_money_and_evidence(
     assert "$" in out and "total" in out
     assert str(home / "demo" / "cloudtrail") in out and "git repository" in out
     assert "demo org (seed 42, scale small)" in proc.stderr
+    assert "reused (same seed and scale" in out and json.loads(first.stdout)["reused"] is False
 
 
 def test_unknown_scale_is_bad_input(tmp_path: Path) -> None:

@@ -98,6 +98,7 @@ class DemoSummary(BaseModel):
     manifest_path: Path | None = None
     generate_seconds: float = 0.0
     load_seconds: float = 0.0
+    reused: bool = False  # the same seed/scale was already generated in demo_dir
 
 
 def _say(progress: bool, message: str) -> None:
@@ -199,6 +200,7 @@ def load_demo(
     if summary is None:
         summary = _generate_into(ctx, spec, progress)
     else:
+        summary.reused = True
         _say(progress, f"demo: reusing the seed {seed} {scale} demo in {ctx.demo_dir} (--force regenerates)")
     t0 = time.perf_counter()
     _say(progress, f"demo: loading {summary.rows:,} rows into {ctx.db_path} ...")
