@@ -205,6 +205,7 @@ class FinopsApp(App[None]):
             self.set_sql(answer.sql)
         submitted = self._submitted_at
         self.call_after_refresh(lambda: self.shown_after.append(time.perf_counter() - submitted))
+        self.meter.update_meter(self.budget_view, answer)  # now; the ledger re-read follows
         self.refresh_budget()
 
     def on_failed(self, message: Failed) -> None:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Input, TextArea
 
 from agent.tui.app import FinopsApp
-from agent.tui.messages import AnswerReady, BudgetRead, Failed, SqlRan
+from agent.tui.messages import AgentEventPosted, AnswerReady, BudgetRead, Failed, SqlRan
 from agent.tui.screens import HelpScreen, ReviewScreen, ToolScreen, parse_args
 from agent.tui.widgets import ResultTable
 from tests.agent.tui.conftest import ask, offline_settings, until
@@ -255,3 +255,32 @@ def test_view_arguments_parse_as_key_value_pairs() -> None:
     assert parse_args("") == {}
     with pytest.raises(ValueError, match="expected key=value"):
         parse_args("=x")
+
+
+async def test_an_llm_answer_streams_in_shows_its_cost_and_a_repeat_comes_from_cache(
+    make_app: Callable[..., FinopsApp], tui_ctx: ToolContext
+) -> None:
+    from tests.support.llm_stub import AnthropicWire, Turn, serve
+
+    query = {"metric": "effective_cost", "group_by": ["ServiceName"], "period": {"kind": "all"}}
+    with serve(AnthropicWire()) as (url, state):
+        state.actions = [Turn(calls=[("cost_query", query)]), Turn(text="Compute leads at $16,770.00 overall.")]
+        settings = offline_settings(
+            tui_ctx.home, provider="anthropic", anthropic_api_key="sk-ant-test-x", anthropic_base_url=url
+        )
+        app = make_app(settings)
+        seen: list[Any] = []
+        async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+            question = "which resources look idle to you?"
+            await ask(pilot, question)
+            events = [m.event for m in seen if isinstance(m, AgentEventPosted)]
+            assert any(e.kind == "tool" and "cost_query" in e.text for e in events)
+            assert "".join(e.text for e in events if e.kind == "text") == "Compute leads at $16,770.00 overall."
+            first = app.last_answer
+            assert first is not None and first.provider == "anthropic" and first.cost_usd > 0
+            assert app.table_data.rows and app.sql_editor.text.strip()
+            await until(pilot, lambda: app.budget_view is not None and app.budget_view.spent_today_usd > 0)
+            await ask(pilot, question)
+            assert app.last_answer is not None and app.last_answer.from_cache
+            assert "(from cache)" in str(app.query_one("#meter").render())
+        assert len(state.requests) == 2
