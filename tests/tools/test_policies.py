@@ -380,7 +380,7 @@ any_action = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(sorted(KINDS)), resource_ids=ids, action=any_action)
 def test_no_generated_policy_has_an_action_outside_the_allow_list_or_an_unpinned_filter(
     kind: str, resource_ids: list[str], action: dict[str, Any]

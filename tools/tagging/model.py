@@ -40,7 +40,7 @@ def _estimator(algo: Algo, n: int) -> Any:
     if algo == "lr":
         from sklearn.linear_model import LogisticRegression
 
-        return LogisticRegression(C=4.0, max_iter=300)
+        return LogisticRegression(C=4.0, max_iter=100, tol=1e-3)
     if algo == "sgd":
         from sklearn.linear_model import SGDClassifier
 

@@ -23,7 +23,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    synthetic.write_focus(tmp_path / "finops.duckdb", synthetic.generate(150, seed=3), days=1)
+    synthetic.write_focus(tmp_path / "finops.duckdb", synthetic.generate(100, seed=3), days=1)
     return tmp_path
 
 
