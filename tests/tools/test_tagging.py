@@ -171,3 +171,16 @@ def test_a_value_declared_in_iac_but_unused_by_the_org_is_flagged_new_and_never_
     pinned = {rid for p in report.policies for pol in yaml.safe_load(Path(p).read_text())["policies"]
               if "team" in pol["actions"][0]["tags"] for rid in pol["filters"][0]["value"]}  # fmt: skip
     assert r.resource_id not in pinned
+
+
+@pytest.mark.slow
+def test_tagging_eval_reports_precision_and_coverage_per_key_against_the_baseline() -> None:
+    from evals.tagging.run import FOCUS_SAMPLE, run_tagging_eval
+
+    report = run_tagging_eval(datasets=("focus-sample",), folds=2, focus_sample=FOCUS_SAMPLE)
+    holdout = report["focus_sample"]["holdout"]
+    assert set(holdout["model"]) == {"application", "business_unit", "environment", "ALL"}
+    for method in ("model", "keyword_baseline"):
+        for row in holdout[method].values():
+            assert row["heldout"] > 0 and 0 <= row["coverage"] <= 1 and row["correct"] <= row["predicted"]
+    assert holdout["model"]["ALL"]["precision"] >= 0.9 and holdout["model"]["ALL"]["coverage"] > 0.2
