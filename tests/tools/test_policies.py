@@ -401,3 +401,11 @@ def test_no_generated_policy_has_an_action_outside_the_allow_list_or_an_unpinned
     assert pol["filters"] == [{"type": "value", "key": KINDS[kind].id_key, "op": "in", "value": sorted(resource_ids)}]
     assert "mode" not in pol
     check_allowed({"policies": [pol]}, QUEUE)
+
+
+def test_a_pending_file_edited_to_do_more_cannot_be_approved(ctx: ToolContext) -> None:
+    path = queue.propose(ctx, tag_file())
+    path.write_text(path.read_text().replace("- type: tag\n    tags:\n      team: payments", "- type: terminate"))
+    with pytest.raises(PolicyRejected, match="terminate"):
+        queue.approve(ctx, path.stem)
+    assert path.is_file() and not (ctx.policies_dir / "approved").exists()
