@@ -102,7 +102,7 @@ def weekly_cmd(
     ctx: click.Context, min_confidence: float, provider: str, no_slack: bool, today: str | None, as_json: bool
 ) -> None:
     """The weekly run: idempotent per ISO week; only new or changed items; diff; policies; Slack."""
-    from agent.workflows.weekly_tags import post_slack, run_weekly
+    from agent.workflows.weekly_tags import iso_week, post_slack, run_weekly, weekly_run_id
     from tools.errors import BadInput
 
     try:
@@ -116,8 +116,11 @@ def weekly_cmd(
     def llm_cost() -> tuple[float, int]:
         return (float(refine.cost_usd), refine.meter.calls) if refine else (0.0, 0)
 
+    run_id = weekly_run_id(iso_week(day))
+    if refine is not None:
+        refine.meter.session_id = run_id  # the run's LLM calls carry its id in the ledger
     run = run_weekly(tctx, today=day, min_confidence=min_confidence, refiner=refine, slack=not no_slack,
-                     post=post_slack, llm_cost=llm_cost)  # fmt: skip
+                     post=post_slack, llm_cost=llm_cost, run_id=run_id)  # fmt: skip
     if as_json:
         emit_json({**run.model_dump(mode="json"), "counts": run.counts()})
         return

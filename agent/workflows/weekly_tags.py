@@ -83,6 +83,11 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def weekly_run_id(week: str) -> str:
+    """The run id; also the ledger session id of the run's LLM calls (``finops usage`` groups by it)."""
+    return new_run_id(f"tags-weekly-{week}")
+
+
 def state_dir(ctx: ToolContext) -> Path:
     return ctx.home / "tagging" / "weekly"
 
@@ -200,6 +205,7 @@ def run_weekly(
     post: PostFn = post_slack,
     analysis: Analysis | None = None,
     llm_cost: Callable[[], tuple[float, int]] | None = None,
+    run_id: str | None = None,
 ) -> WeeklyRun:
     """Run (or, if this ISO week already ran, return) the weekly tagging run."""
     from tools.notify import build_digest_blocks
@@ -209,7 +215,7 @@ def run_weekly(
     existing = state_dir(ctx) / f"{week}.json"
     if existing.is_file():
         return load_run(existing).model_copy(update={"already_ran": True})
-    run_id = new_run_id(f"tags-weekly-{week}")
+    run_id = run_id or weekly_run_id(week)
     analysis = analysis or analyse(ctx)
     candidates = refiner(analysis.candidates, analysis) if refiner else analysis.candidates
     previous = previous_run(ctx, week)

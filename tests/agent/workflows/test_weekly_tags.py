@@ -127,3 +127,23 @@ def test_without_a_slack_destination_the_run_still_completes_and_says_why(
     run = run_weekly(org_home, today=DAY)
     assert run.slack is not None and run.slack.status == "skipped" and "FINOPS_SLACK_WEBHOOK" in run.slack.message
     assert (state_dir(org_home) / "2026-W49.json").is_file()
+
+
+def test_the_runs_llm_refinement_cost_is_recorded_with_its_run_id_in_the_ledger(org_home: ToolContext) -> None:
+    from agent.llm.scripted import ScriptedModel, say
+    from agent.metering import Budget, Meter
+    from agent.prices import PriceTable
+    from agent.workflows.tag_refinement import TagRefiner
+    from tools.ledger import USAGE_COLUMNS, read_usage
+
+    meter = Meter(org_home.ledger_path, PriceTable(overrides={}), Budget(), feature="tag_refinement")
+    refine = TagRefiner(ScriptedModel([say("[]")], repeat_last=True), meter, "claude-haiku-4-5", threshold=1.0)
+    meter.session_id = "tags-weekly-2026-W49-test"
+    run = run_weekly(org_home, today=DAY, slack=False, refiner=refine, run_id=meter.session_id,
+                     llm_cost=lambda: (float(refine.cost_usd), meter.calls))  # fmt: skip
+    rows = [dict(zip(USAGE_COLUMNS, r, strict=True)) for r in read_usage(org_home.ledger_path)]
+    assert run.run_id == meter.session_id and run.llm_calls == len(rows) > 0
+    assert {r["session_id"] for r in rows} == {run.run_id} and {r["feature"] for r in rows} == {"tag_refinement"}
+    assert run.llm_cost_usd == pytest.approx(sum(float(r["cost_usd"]) for r in rows)) and run.llm_cost_usd > 0
+    saved = json.loads((state_dir(org_home) / "2026-W49.json").read_text())
+    assert saved["llm_cost_usd"] == run.llm_cost_usd
