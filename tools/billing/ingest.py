@@ -743,7 +743,8 @@ def _record(
     if no_time:
         warnings.append(f"{path.name}: {no_time} rows have no ChargePeriodStart/BillingPeriodStart")
     warnings.extend(_off_spec(con, ingest_id, path.name))
-    replaced = _replace_periods(con, ingest_id, batch) if replace else 0
+    overlap = replace and _earlier_delivery_overlaps(con, batch, periods, providers)
+    replaced = _replace_periods(con, ingest_id, batch) if overlap else 0
     con.execute(
         f"INSERT INTO {store.INGEST_LOG} (ingest_id, path, sha256, format, focus_version, rows, ingested_at, "
         "billing_periods, providers, replaced_rows, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true)",
@@ -786,6 +787,22 @@ def _off_spec(con: duckdb.DuckDBPyConnection, ingest_id: int, label: str) -> lis
             shown = ", ".join(repr(v) for v in sorted(values)[:3])
             out.append(f"{label}: {c.name} has off-spec values {shown} (kept as given)")
     return out
+
+
+def _earlier_delivery_overlaps(
+    con: duckdb.DuckDBPyConnection, batch: list[int], periods: list[str], providers: list[str]
+) -> bool:
+    """Cheap check in the ingest log before scanning the table: does an earlier, still active delivery
+    cover one of these billing periods for one of these providers?"""
+    if not periods or not providers:
+        return False
+    in_batch = ", ".join(str(i) for i in batch)
+    row = con.execute(
+        f"SELECT count(*) FROM {store.INGEST_LOG} WHERE active AND ingest_id NOT IN ({in_batch}) "
+        "AND list_has_any(billing_periods, ?) AND list_has_any(providers, ?)",
+        [periods, providers],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _replace_periods(con: duckdb.DuckDBPyConnection, ingest_id: int, batch: list[int]) -> int:
