@@ -304,8 +304,9 @@ def _timestamp(expr: str, column: str, file_label: str, source_type: str, lenien
     )
 
 
-def _string(expr: str, col: catalog.Column | None) -> str:
-    base = f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+def _string(expr: str, col: catalog.Column | None, typed: bool = False) -> str:
+    # Text from CSV is trimmed; typed (Parquet) strings are taken as written, which is cheaper.
+    base = f"NULLIF({expr}, '')" if typed else f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
     if col is None or not col.allowed:
         return base
     exact = ", ".join(_sql_str(a) for a in col.allowed)
@@ -329,14 +330,16 @@ def _tags(expr: str, file_label: str, source_type: str, lenient: bool = False) -
     )
 
 
-def _convert(expr: str, col: catalog.Column, file_label: str, source_type: str, lenient: bool = False) -> str:
+def _convert(
+    expr: str, col: catalog.Column, file_label: str, source_type: str, lenient: bool = False, typed: bool = False
+) -> str:
     if col.name == "Tags":
         return _tags(expr, file_label, source_type, lenient)
     if col.type == "Decimal":
         return _decimal(expr, col.name, file_label, lenient, source_type)
     if col.type == "DateTime":
         return _timestamp(expr, col.name, file_label, source_type, lenient)
-    return _string(expr, col)
+    return _string(expr, col, typed and source_type == "VARCHAR")
 
 
 def plan_focus(src: _Source, lenient: bool = False) -> _Plan:
@@ -352,7 +355,9 @@ def plan_focus(src: _Source, lenient: bool = False) -> _Plan:
         if col is not None and col.name not in seen:
             if clean != col.name:
                 warnings.append(f"{label}: column {clean!r} read as {col.name}")
-            select.append((col.name, _convert(_q(name), col, label, src.types[name], lenient)))
+            select.append(
+                (col.name, _convert(_q(name), col, label, src.types[name], lenient, typed=src.kind == "parquet"))
+            )
             raw[col.name] = _q(name)
             seen.add(col.name)
             continue
