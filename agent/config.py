@@ -89,11 +89,15 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "FINOPS_GITHUB_TOKEN")
     )
-    slack_webhook_url: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FINOPS_SLACK_WEBHOOK", "FINOPS_SLACK_WEBHOOK_URL", "slack_webhook_url"),
+    )
     slack_bot_token: SecretStr | None = None
     slack_channel: str | None = None
     team_channels: dict[str, str] = Field(default_factory=dict)
     required_tag_keys: list[str] = Field(default_factory=list)
+    c7n_mailer_queue: str | None = None  # SQS queue of the org's c7n-mailer, for `notify` policies
 
     @classmethod
     def settings_customise_sources(
@@ -125,7 +129,11 @@ class Settings(BaseSettings):
             country=self.country,
             cloudtrail_dir=cloudtrail,
             git_repo=git_repo,
-            extra={"required_tag_keys": list(self.required_tag_keys), "team_channels": dict(self.team_channels)},
+            extra={
+                "required_tag_keys": list(self.required_tag_keys),
+                "team_channels": dict(self.team_channels),
+                "c7n_mailer_queue": self.c7n_mailer_queue,
+            },
         )
 
     def redacted(self) -> dict[str, Any]:
