@@ -53,7 +53,7 @@ def _case(seed: int, workdir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with duckdb.connect(str(workdir / "focus.duckdb"), read_only=True) as con:
         for method in METHODS:
-            opts = DetectOptions(since=spec.eval_from, method=method, lag_days=0)
+            opts = DetectOptions(since=spec.eval_from, method=method, lag_days=0)  # type: ignore[arg-type]
             started = time.perf_counter()
             found = detect_on(con, opts, calendar_path=org.calendar, country="US").anomalies
             took = time.perf_counter() - started

@@ -239,11 +239,11 @@ def _event(
     summary: str = "",
 ) -> EvidenceItem:
     return EvidenceItem(
-        source=source,
+        source=source,  # type: ignore[arg-type]
         ref=ref,
         time=when,
         actor=actor,
-        action=action,  # type: ignore[arg-type]
+        action=action,
         resource_ids=ids or [],
         resource_names=names or [],
         account_id=account,
@@ -625,7 +625,7 @@ def _frame(days: list[dt.date], series: list[tuple[Resource, np.ndarray]]) -> di
                 ("AWS Support (Business)", "Support-Fee", 900.0),
                 ("Amazon Elastic Compute Cloud", "HeavyUsage:m5 (RI fee)", 1500.0),
             ):
-                for key, val in (
+                fee_row: tuple[tuple[str, object], ...] = (
                     ("day", d),
                     ("cost", cost),
                     ("svc", svc),
@@ -636,8 +636,9 @@ def _frame(days: list[dt.date], series: list[tuple[Resource, np.ndarray]]) -> di
                     ("usage", usage),
                     ("team", "platform"),
                     ("feature", None),
-                ):
-                    cols[key].append(val)
+                )
+                for key, fee_val in fee_row:
+                    cols[key].append(fee_val)
     return cols
 
 
