@@ -27,6 +27,7 @@ from agent.tui.widgets import BudgetMeter, ResultTable
 from tools.errors import BudgetExhausted, DataMissing, FinopsError, ProviderError, SqlRejected, ToolError
 
 MAX_HISTORY = 200
+MAX_TRANSCRIPT = 30  # lines (questions, answers, notes) kept on screen
 
 
 def failure_kind(exc: FinopsError) -> str:
@@ -266,6 +267,9 @@ class FinopsApp(App[None]):
 
     def add_note(self, markup: str, kind: str) -> None:
         transcript = self.transcript
+        old = list(transcript.children)[: max(0, len(transcript.children) + 1 - MAX_TRANSCRIPT)]
+        if old:  # a long transcript makes every refresh slower; the history keeps the questions
+            transcript.remove_children(old)
         transcript.mount(Static(markup, classes=kind))
         transcript.scroll_end(animate=False)
 
