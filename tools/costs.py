@@ -431,9 +431,7 @@ def run_cost_query(ctx: ToolContext, q: CostQuery) -> CostResult:
 
 @tool(name="cost_query", title="Cost query")
 def cost_query(ctx: ToolContext, args: CostQuery) -> CostResult:
-    """Preferred way to answer spend questions. Sum a metric (effective_cost default; billed_cost for invoices;
-    tokens; cost_per_million_tokens) over a period (this_month, last_month, last_n_days, last_quarter, range ...,
-    pinned to the data's last day), grouped by dimensions (ServiceName, SubAccountName, RegionId, ProviderName,
-    ResourceId, 'tag:team', 'model' ...), with filters, granularity (day/week/month), top_n, and compare
-    (previous_period / same_period_last_year gives change and change_pct). Returns the table and its SQL."""
+    """Preferred tool for spend questions: a metric summed over a period (pinned to the data's last day),
+    grouped by dimensions (columns, aliases like service/account/region, 'tag:<key>', 'model'), with filters,
+    granularity, top_n and compare (gives change and change_pct). Returns the table and its SQL."""
     return run_cost_query(ctx, args)

@@ -34,7 +34,9 @@ class Tool:
     uses_llm: bool = False
 
     def input_schema(self) -> dict[str, Any]:
-        return self.input_model.model_json_schema()
+        """The JSON schema of the arguments, without pydantic's per-field titles (every token here is
+        paid on every model call, and a title only repeats the property name)."""
+        return _drop_titles(self.input_model.model_json_schema())
 
     def validate(self, raw: dict[str, Any] | None) -> BaseModel:
         """Validate raw JSON arguments; a bad argument is a ToolError the model can fix."""
@@ -48,6 +50,14 @@ class Tool:
 
     def call(self, ctx: ToolContext, raw: dict[str, Any] | None) -> BaseModel:
         return self.func(ctx, self.validate(raw))
+
+
+def _drop_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _drop_titles(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(node, list):
+        return [_drop_titles(v) for v in node]
+    return node
 
 
 _TOOLS: dict[str, Tool] = {}
