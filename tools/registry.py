@@ -36,7 +36,8 @@ class Tool:
     def input_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments, without pydantic's per-field titles (every token here is
         paid on every model call, and a title only repeats the property name)."""
-        return _drop_titles(self.input_model.model_json_schema())
+        schema: dict[str, Any] = _drop_titles(self.input_model.model_json_schema())
+        return schema
 
     def validate(self, raw: dict[str, Any] | None) -> BaseModel:
         """Validate raw JSON arguments; a bad argument is a ToolError the model can fix."""
