@@ -74,13 +74,14 @@ def _print_decision(verb: str, detail: object, as_json: bool) -> None:
 
 @command.command(name="approve")
 @click.argument("policy_id")
+@click.option("--reason", default=None, help="Why it is approved (kept in the queue's history).")
 @json_option
 @click.pass_context
-def approve_cmd(ctx: click.Context, policy_id: str, as_json: bool) -> None:
+def approve_cmd(ctx: click.Context, policy_id: str, reason: str | None, as_json: bool) -> None:
     """Move a pending policy to approved/ and print the custodian commands (applies nothing)."""
     from tools.policies import queue
 
-    _print_decision("approved", queue.approve(tool_context(ctx), policy_id), as_json)
+    _print_decision("approved", queue.approve(tool_context(ctx), policy_id, reason=reason), as_json)
 
 
 @command.command(name="reject")

@@ -239,13 +239,10 @@ class CoreBackend:
 
     def review(self, policy_id: str, decision: str, reason: str) -> str:
         """Approve or reject a queued policy. Approval moves the file; it never applies anything."""
-        import inspect
-
         from tools.policies import queue
 
         if decision == "approve":
-            kwargs = {"reason": reason} if "reason" in inspect.signature(queue.approve).parameters else {}
-            detail = queue.approve(self.ctx, policy_id, **kwargs)
+            detail = queue.approve(self.ctx, policy_id, reason=reason)
         elif decision == "reject":
             detail = queue.reject(self.ctx, policy_id, reason)
         else:

@@ -293,6 +293,25 @@ def test_approve_moves_the_file_and_returns_commands_without_applying(ctx: ToolC
     assert [e.event for e in queue.history(ctx, path.stem)] == ["proposed", "approved"]
 
 
+def test_an_approval_keeps_its_reason_in_the_history(ctx: ToolContext) -> None:
+    path = propose_mark_for_op(
+        ctx,
+        resource_ids=[ENDPOINT],
+        op="delete",
+        days=14,
+        evidence=["idle"],
+        confidence=0.9,
+        monthly_impact_usd=3400.0,
+        run_id="a-2",
+    )
+    queue.approve(ctx, path.stem, reason="  owner confirmed   the endpoint is unused ")
+    events = queue.history(ctx, path.stem)
+    assert [(e.event, e.reason) for e in events] == [
+        ("proposed", None),
+        ("approved", "owner confirmed the endpoint is unused"),
+    ]
+
+
 def test_reject_needs_a_reason_and_a_rejected_policy_cannot_be_approved(ctx: ToolContext) -> None:
     path = queue.propose(ctx, tag_file())
     with pytest.raises(BadInput, match="reason"):

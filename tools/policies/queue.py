@@ -205,15 +205,18 @@ def _move(ctx: ToolContext, path: Path, to: Status) -> Path:
     return target
 
 
-def approve(ctx: ToolContext, policy_id: str) -> PolicyDetail:
-    """Move a pending file to approved/ and return the custodian commands; applies nothing."""
+def approve(ctx: ToolContext, policy_id: str, reason: str | None = None) -> PolicyDetail:
+    """Move a pending file to approved/ and return the custodian commands; applies nothing.
+
+    ``reason`` (optional) is kept in the history beside the approval."""
     status, path = _require(ctx, policy_id)
     if status == "rejected":
         raise BadInput(f"policy {path.stem} was rejected; it cannot be approved (propose a new one)")
     if status == "pending":
         validate_policy_data(read_policy_data(path), mailer_queue(ctx))  # still valid as written on disk
         path = _move(ctx, path, "approved")
-        _log(ctx, HistoryEvent(at=_now(), id=path.stem, event="approved"))
+        note = " ".join(reason.split())[:500] if reason and reason.strip() else None
+        _log(ctx, HistoryEvent(at=_now(), id=path.stem, event="approved", reason=note))
     return show(ctx, path.stem)
 
 
