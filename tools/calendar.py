@@ -117,7 +117,10 @@ def _load_yaml(path: Path, text: str) -> list[CalendarEvent]:
     class _Loader(yaml.SafeLoader):  # type: ignore[misc]
         """Safe loader that keeps dates as text, so a bad date is reported with its entry."""
 
-    _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    _Loader.add_constructor(
+        "tag:yaml.org,2002:timestamp",
+        lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+    )
     try:
         doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

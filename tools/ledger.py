@@ -79,12 +79,33 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(path, timeout=_BUSY_MS / 1000, isolation_level=None)
     try:
         con.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
-        con.execute("PRAGMA journal_mode=WAL")
+        _wal(con)
         con.execute(_SCHEMA)
         con.execute("CREATE INDEX IF NOT EXISTS usage_ts ON usage (ts)")
         yield con
     finally:
         con.close()
+
+
+def _wal(con: sqlite3.Connection) -> None:
+    """Switch to WAL once. SQLite does not call the busy handler for a journal-mode change, so two
+    processes creating the ledger at the same moment can see "database is locked": retry briefly."""
+    import time
+
+    deadline = time.monotonic() + _BUSY_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            row = con.execute("PRAGMA journal_mode").fetchone()
+            if row and str(row[0]).lower() == "wal":
+                return
+            con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 @contextmanager
