@@ -129,7 +129,7 @@ def _reader_sql(src_path: Path, kind: str, encoding: str = "utf-8", delim: str |
     sep = f"delim={_sql_str(delim)}, " if delim else ""
     return (
         f"read_csv({p}, header=true, all_varchar=true, nullstr={nulls}, encoding={enc}, {sep}"
-        "strict_mode=true, null_padding=false, ignore_errors=false, sample_size=-1)"
+        "strict_mode=true, null_padding=false, ignore_errors=false)"
     )
 
 
@@ -323,10 +323,10 @@ def _tags(expr: str, file_label: str, source_type: str, lenient: bool = False) -
         + _sql_str("' is not a JSON object of key/value pairs")
     )
     text = f"CAST({expr} AS VARCHAR)"
-    parsed = f"TRY_CAST(TRY_CAST({text} AS JSON) AS {catalog.TAGS_TYPE})"
+    parsed = f"TRY_CAST(TRY_CAST({text} AS JSON) AS {catalog.TAGS_TYPE})"  # parsed once per row
     return (
-        f"CASE WHEN {expr} IS NULL THEN NULL ELSE coalesce(NULLIF({parsed}, MAP {{}}), "
-        f"CASE WHEN trim({text}) IN ('', '{{}}') OR {parsed} = MAP {{}} THEN NULL ELSE {_fail(msg, lenient)} END) END"
+        f"CASE WHEN {expr} IS NULL OR trim({text}) IN ('', '{{}}') THEN NULL "
+        f"ELSE coalesce({parsed}, {_fail(msg, lenient)}) END"
     )
 
 
