@@ -126,11 +126,18 @@ def _rows_equal_unordered(a: list[list[Any]], b: list[list[Any]]) -> bool:
 
 def prepare_home(dataset: str, root: Path) -> Path:
     """A home with the dataset loaded, built once and reused (keyed by dataset name)."""
+    from tools.billing.demo import GENERATOR_VERSION
     from tools.context import ToolContext
 
+    stamp = f"{dataset}-v{GENERATOR_VERSION}"  # a cached home from an older generator is never reused
     home = root / dataset
-    if (home / "finops.duckdb").exists() and (home / ".ready").exists():
+    ready = home / ".ready"
+    if (home / "finops.duckdb").exists() and ready.exists() and ready.read_text() == stamp:
         return home
+    if home.exists():
+        import shutil
+
+        shutil.rmtree(home)
     ctx = ToolContext(home=home)
     if dataset == "demo":
         from tools.billing.demo import load_demo
@@ -143,7 +150,7 @@ def prepare_home(dataset: str, root: Path) -> Path:
         ingest_paths(ctx, [sample])
     else:
         raise ValueError(f"unknown dataset {dataset}")
-    (home / ".ready").write_text("ok")
+    ready.write_text(stamp)
     return home
 
 
