@@ -133,6 +133,8 @@ class Settings(BaseSettings):
                 "required_tag_keys": list(self.required_tag_keys),
                 "team_channels": dict(self.team_channels),
                 "c7n_mailer_queue": self.c7n_mailer_queue,
+                "daily_budget_usd": self.daily_budget_usd,
+                "monthly_budget_usd": self.monthly_budget_usd,
             },
         )
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 TOOL_MODULES: tuple[str, ...] = (
     "tools.costs",
     "tools.usecases",
+    "tools.usage",
     "tools.sql.tool",
     "tools.forecast",
     "tools.anomalies.tool",
