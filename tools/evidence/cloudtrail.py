@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -299,7 +300,8 @@ class _FileScan:
             records = doc["Records"]
             if not isinstance(records, list):
                 raise TypeError("Records is not a list")
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
+            # a damaged deflate stream raises zlib.error (not an OSError) before the CRC check
             self.bad.append(f"{name} ({type(exc).__name__})")
             return
         for record in records:
