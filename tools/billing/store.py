@@ -78,16 +78,48 @@ def reader(db_path: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[duckdb.DuckDB
             raise
         # This process already holds the file through a hardened query connection (TUI, MCP server):
         # DuckDB shares one instance per file, so read through a cursor on that connection instead.
-        from tools.context import ToolContext
-        from tools.sql.run import connect
-
-        with connect(ToolContext(home=db_path.parent)) as shared:
+        with _shared_cursor(db_path, wait_s) as shared:
             yield shared
         return
     try:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def _shared_cursor(db_path: Path, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the process's open hardened connection, or a fresh connection once the locked
+    instance has closed. Never takes the hardened connection's opener lock (no re-entry deadlock)."""
+    from tools.sql import run
+
+    key = str(db_path.resolve())
+    deadline = time.monotonic() + wait_s
+    while True:
+        with run._OPEN_LOCK:
+            shared = run._OPEN.get(key)
+            if shared is not None:
+                shared.users += 1
+        if shared is not None:
+            cursor = shared.con.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+                run._release(key)
+            return
+        try:
+            con = _connect(db_path, read_only=True, wait_s=0)
+        except Exception as exc:  # the locked instance is still closing: wait a moment
+            if "configuration has been locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+            continue
+        try:
+            yield con
+        finally:
+            con.close()
+        return
 
 
 def focus_ddl() -> str:

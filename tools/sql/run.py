@@ -22,7 +22,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -159,8 +159,7 @@ def connect(ctx: ToolContext) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         yield opened
     finally:
-        _release(key, wait_for_others=True)
-        stack.close()
+        _release(key, wait_for_others=True, close=stack.close)
 
 
 def _open_hardened(ctx: ToolContext, key: str) -> tuple[ExitStack, duckdb.DuckDBPyConnection]:
@@ -177,17 +176,23 @@ def _open_hardened(ctx: ToolContext, key: str) -> tuple[ExitStack, duckdb.DuckDB
     return stack, con
 
 
-def _release(key: str, wait_for_others: bool = False) -> None:
-    """Drop one user; the opener waits (bounded) for cursor users before its connection closes."""
+def _release(key: str, wait_for_others: bool = False, close: Callable[[], object] | None = None) -> None:
+    """Drop one user; the opener waits (bounded) for cursor users, then closes its connection and
+    unregisters it in one step under the lock, so nobody opens a fresh connection while the locked
+    instance is still closing."""
     deadline = time.monotonic() + 60
     while True:
         with _OPEN_LOCK:
             shared = _OPEN.get(key)
             if shared is None:
+                if close is not None:
+                    close()
                 return
             if not wait_for_others or shared.users <= 1 or time.monotonic() > deadline:
                 shared.users -= 1
                 if wait_for_others:
+                    if close is not None:
+                        close()
                     del _OPEN[key]
                 return
         time.sleep(0.01)
