@@ -27,7 +27,7 @@ def test_config_file_in_home_is_read_below_the_environment(monkeypatch: pytest.M
 
 
 def test_secrets_never_appear_in_repr_dumps_or_redacted_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    secret = "sk-ant-test-0123456789abcdef"
+    secret = "fake-anthropic-key-0123456789abcdef"
     webhook = "https://hooks.example.invalid/services/T000/B000/XXXXSECRET"
     monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
     s = Settings(slack_webhook_url=webhook)

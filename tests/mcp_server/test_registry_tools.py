@@ -103,8 +103,7 @@ async def test_ask_over_mcp_answers_offline_with_sql_and_a_table(focus_ctx: Tool
 
 def test_the_pending_policy_resource_appears_when_the_policy_tool_is_registered(tmp_path: Path) -> None:
     registry = tools.load_registry()
-    if "policies_list" not in registry:
-        pytest.skip("policies_list is not registered in this build yet")
+    assert "policies_list" in registry
     server = build_server(ToolContext(home=tmp_path), registry)
     uris = [str(r.uri) for r in anyio.run(server.list_resources)]
     assert "finops://policies/pending" in uris

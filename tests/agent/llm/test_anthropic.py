@@ -12,7 +12,7 @@ from agent.llm.retry import RetryPolicy, with_retries
 from tests.support.llm_stub import Cut, Hang, Status, StubState, Turn
 from tools.errors import ProviderError
 
-KEY = "sk-ant-test-secret-123"
+KEY = "fake-anthropic-key-secret-123"
 TOOL = ToolSpec(name="echo", description="Echo x.", input_schema={"type": "object", "properties": {"x": {}}})
 
 

@@ -134,7 +134,7 @@ async def test_an_exhausted_budget_is_said_inline_and_the_offline_planner_answer
     settings = offline_settings(
         tui_ctx.home,
         provider="anthropic",
-        anthropic_api_key="sk-ant-test-not-a-key",
+        anthropic_api_key="fake-anthropic-key-not-a-key",
         anthropic_base_url=refusing_provider,
         daily_budget_usd=0.0,
     )
@@ -155,7 +155,7 @@ async def test_a_provider_that_refuses_is_shown_inline_not_as_a_crash(
     settings = offline_settings(
         tui_ctx.home,
         provider="anthropic",
-        anthropic_api_key="sk-ant-test-not-a-key",
+        anthropic_api_key="fake-anthropic-key-not-a-key",
         anthropic_base_url=refusing_provider,
         daily_budget_usd=5.0,
     )
@@ -163,7 +163,7 @@ async def test_a_provider_that_refuses_is_shown_inline_not_as_a_crash(
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "why did compute spend change?")
         assert app.last_error is not None and app.last_error[0] == "provider"
-        assert "sk-ant-test" not in app.last_error[1]
+        assert "fake-anthropic-key" not in app.last_error[1]
         await pilot.press("ctrl+q")
     assert app.return_code in (0, None)
 
@@ -266,7 +266,7 @@ async def test_an_llm_answer_streams_in_shows_its_cost_and_a_repeat_comes_from_c
     with serve(AnthropicWire()) as (url, state):
         state.actions = [Turn(calls=[("cost_query", query)]), Turn(text="Compute leads at $16,770.00 overall.")]
         settings = offline_settings(
-            tui_ctx.home, provider="anthropic", anthropic_api_key="sk-ant-test-x", anthropic_base_url=url
+            tui_ctx.home, provider="anthropic", anthropic_api_key="fake-anthropic-key-x", anthropic_base_url=url
         )
         app = make_app(settings)
         seen: list[Any] = []
