@@ -411,7 +411,7 @@ def run_cost_query(ctx: ToolContext, q: CostQuery) -> CostResult:
     notes = []
     if result.row_count == 0:
         notes.append(f"no charges match between {start} and {end - dt.timedelta(days=1)}")
-    if end > anchor - dt.timedelta(days=0) and q.period.kind not in ("all", "range"):
+    if end > anchor and q.period.kind not in ("all", "range"):
         notes.append(f"data ends {anchor - dt.timedelta(days=1)}")
     return CostResult(
         columns=result.columns,

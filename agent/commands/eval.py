@@ -61,7 +61,7 @@ def command(
     report_path = report_path or Path("reports") / f"eval-{name}.json"
     report = _run(name, provider, model, split, report_path)
     if as_json:
-        emit_json({k: v for k, v in report.items()})
+        emit_json(report)
     else:
         _print(name, report)
     note(f"report: {report_path}")
